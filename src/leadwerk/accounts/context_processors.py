@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from django.http import HttpRequest
+
+from .roles import AUDIT_READERS, DIRECTORY_READERS, MEMBER_ADMINS
+from .selectors import user_memberships
+
+
+def shell(request: HttpRequest) -> dict:
+    """What the application shell needs on every page: the tenant switcher and the navigation."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    membership = getattr(request, "membership", None)
+    role = membership.role if membership else None
+    return {
+        "memberships": user_memberships(user=user),
+        "membership": membership,
+        "current_tenant": membership.tenant if membership else None,
+        "nav": {
+            "directory": role in DIRECTORY_READERS,
+            "admin": role in MEMBER_ADMINS,
+            "audit": role in AUDIT_READERS,
+        },
+    }

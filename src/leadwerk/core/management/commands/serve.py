@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+import os
+
+from django.core.management.base import BaseCommand, CommandError
+
+
+class Command(BaseCommand):
+    help = "Serve the web application with granian (WSGI) and whitenoise for static files."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--host", default=os.environ.get("LEADWERK_HOST", "127.0.0.1"), help="Bind address.")
+        parser.add_argument("--port", type=int, default=int(os.environ.get("LEADWERK_PORT", "8000")), help="Port.")
+        parser.add_argument(
+            "--workers", type=int, default=int(os.environ.get("LEADWERK_WEB_WORKERS", "1")), help="Processes (one per core)."
+        )
+        parser.add_argument("--threads", type=int, default=8, help="Blocking threads per worker.")
+
+    def handle(self, *args, host: str, port: int, workers: int, threads: int, **options) -> None:
+        from granian import Granian
+        from granian.constants import Interfaces
+
+        if workers < 1 or not (0 < port < 65536):
+            raise CommandError("--workers must be at least 1 and --port between 1 and 65535.")
+        self.stdout.write(f"Leadwerk on http://{host}:{port}/ ({workers} worker(s))")
+        Granian(
+            "leadwerk.wsgi:application",
+            address=host,
+            port=port,
+            interface=Interfaces.WSGI,
+            workers=workers,
+            blocking_threads=threads,
+        ).serve()

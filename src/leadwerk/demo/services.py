@@ -1,0 +1,117 @@
+"""Realistic demo tenants. Idempotent: running it again changes nothing; ``demo_reset`` rebuilds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from auditlog.context import disable_auditlog
+from django.db import transaction
+
+from leadwerk.accounts import services as account_services
+from leadwerk.accounts.models import ApiToken, AuditEntry, Invitation, Membership, Team, Tenant, User
+from leadwerk.accounts.roles import Role
+
+DEMO_PASSWORD = "leadwerk-demo"
+
+
+@dataclass(frozen=True)
+class DemoTenant:
+    slug: str
+    name: str
+    locale: str
+    domain: str
+    teams: tuple[str, ...]
+    people: tuple[tuple[str, str, str, str | None], ...]  # (local part, full name, role, team)
+
+
+TENANTS = (
+    DemoTenant(
+        slug="nordstern",
+        name="Nordstern Automobile AG",
+        locale="de",
+        domain="nordstern.example",
+        teams=("Vertrieb Nord", "Vertrieb Süd", "Flottenkunden"),
+        people=(
+            ("admin", "Anna Becker", Role.ADMIN, None),
+            ("manager", "Markus Hoffmann", Role.MANAGER, None),
+            ("marketing", "Lena Schulz", Role.MARKETING, None),
+            ("sales", "Jonas Wagner", Role.SALES, "Vertrieb Nord"),
+            ("sales2", "Sophie Richter", Role.SALES, "Vertrieb Süd"),
+            ("partner", "Thomas Keller (Autohaus Keller)", Role.PARTNER, None),
+            ("privacy", "Dr. Petra Neumann", Role.PRIVACY, None),
+        ),
+    ),
+    DemoTenant(
+        slug="datavia",
+        name="Datavia Systems GmbH",
+        locale="en",
+        domain="datavia.example",
+        teams=("Enterprise Sales", "Inside Sales", "Channel"),
+        people=(
+            ("admin", "David Krüger", Role.ADMIN, None),
+            ("manager", "Claudia Wolf", Role.MANAGER, None),
+            ("marketing", "Felix Braun", Role.MARKETING, None),
+            ("sales", "Miriam Schröder", Role.SALES, "Enterprise Sales"),
+            ("sales2", "Tobias Lang", Role.SALES, "Inside Sales"),
+            ("partner", "Sandra Vogel (NetSolutions Reseller)", Role.PARTNER, "Channel"),
+            ("privacy", "Oliver Frank", Role.PRIVACY, None),
+        ),
+    ),
+)
+# The call-center service provider works for both manufacturers: one user, two tenants.
+SHARED_AGENT = ("agent@callpoint.example", "Kerstin Yilmaz (Callpoint)")
+
+
+def _user(email: str, full_name: str) -> User:
+    user = User.objects.filter(email=email).first()
+    if user is None:
+        user = User.objects.create_user(email, DEMO_PASSWORD, full_name=full_name)
+    return user
+
+
+@transaction.atomic
+def demo_load() -> list[tuple[str, str, str]]:
+    """Create the demo tenants if missing. Returns (tenant, e-mail, role) for every demo login."""
+    logins: list[tuple[str, str, str]] = []
+    agent = _user(*SHARED_AGENT)
+    for spec in TENANTS:
+        tenant = Tenant.objects.filter(slug=spec.slug).first()
+        if tenant is None:
+            tenant = account_services.tenant_create(name=spec.name, slug=spec.slug, locale=spec.locale)
+        teams = {}
+        for name in spec.teams:
+            teams[name], _ = Team.objects.get_or_create(tenant=tenant, name=name)
+        for local, full_name, role, team in spec.people:
+            user = _user(f"{local}@{spec.domain}", full_name)
+            if not Membership.objects.filter(tenant=tenant, user=user).exists():
+                account_services.membership_create(tenant=tenant, user=user, role=role, team=teams.get(team))
+            logins.append((spec.slug, user.email, Role(role).label))
+        if not Membership.objects.filter(tenant=tenant, user=agent).exists():
+            account_services.membership_create(tenant=tenant, user=agent, role=Role.AGENT)
+        logins.append((spec.slug, agent.email, Role.AGENT.label))
+        # Team leads: the first sales person of each team.
+        for team in teams.values():
+            if team.lead_id is None:
+                lead = Membership.objects.filter(tenant=tenant, team=team, is_active=True).order_by("pk").first()
+                if lead:
+                    team.lead = lead
+                    team.save(update_fields=["lead", "updated_at"])
+    return logins
+
+
+@transaction.atomic
+def demo_reset() -> None:
+    """Remove the demo tenants and demo users completely, so ``demo_load`` builds them anew."""
+    slugs = [spec.slug for spec in TENANTS]
+    tenants = list(Tenant.objects.filter(slug__in=slugs))
+    with disable_auditlog():
+        AuditEntry.objects.filter(tenant__in=tenants).delete()
+        ApiToken.objects.filter(tenant__in=tenants).delete()
+        Invitation.objects.filter(tenant__in=tenants).delete()
+        Team.objects.filter(tenant__in=tenants).update(lead=None)
+        Membership.objects.filter(tenant__in=tenants).delete()
+        Team.objects.filter(tenant__in=tenants).delete()
+        Tenant.objects.filter(pk__in=[t.pk for t in tenants]).delete()
+        domains = [spec.domain for spec in TENANTS] + [SHARED_AGENT[0].split("@")[1]]
+        for domain in domains:
+            User.objects.filter(email__endswith=f"@{domain}").delete()

@@ -1,0 +1,34 @@
+// Small behaviours that htmx attributes do not cover. Loaded as a file: the CSP forbids inline scripts.
+(function () {
+  "use strict";
+  function closeModal() {
+    var host = document.getElementById("modal");
+    if (host) { host.innerHTML = ""; }
+  }
+  document.addEventListener("click", function (event) {
+    var closer = event.target.closest("[data-modal-close]");
+    if (closer && document.getElementById("modal").contains(closer)) {
+      event.preventDefault();
+      closeModal();
+    }
+    // Close open dropdowns when clicking elsewhere.
+    document.querySelectorAll("details.dropdown[open]").forEach(function (d) {
+      if (!d.contains(event.target)) { d.removeAttribute("open"); }
+    });
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") {
+      closeModal();
+      document.querySelectorAll("details.dropdown[open]").forEach(function (d) { d.removeAttribute("open"); });
+    }
+  });
+  document.addEventListener("focusin", function (event) {
+    if (event.target.matches("[data-select-on-focus]")) { event.target.select(); }
+  });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (event.detail.target.id === "modal") {
+      var first = event.detail.target.querySelector("[autofocus], button, a");
+      if (first) { first.focus(); }
+    }
+  });
+})();
