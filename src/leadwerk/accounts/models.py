@@ -157,7 +157,7 @@ class Membership(TenantModel):
         indexes = [models.Index(fields=["user", "is_active"], name="membership_user_active")]
 
     def __str__(self) -> str:
-        return f"{self.user} @ {self.tenant_id} ({self.role})"
+        return f"{self.user} ({self.get_role_display()})"
 
     @property
     def role_enum(self) -> Role:
