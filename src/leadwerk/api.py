@@ -3,7 +3,6 @@
 Errors always look like ``{"detail": "...", "errors": [{"field": "...", "message": "...", "code": "..."}]}``.
 """
 
-from __future__ import annotations
 
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _

@@ -1,6 +1,5 @@
 """API for the current user, the tenant, its members, invitations and teams."""
 
-from __future__ import annotations
 
 from django.db.models import Q
 from django.http import HttpRequest
