@@ -278,6 +278,8 @@ if EMAIL_HOST:
             },
         }
     }
+elif PRODUCTION:
+    raise ImproperlyConfigured("EMAIL_HOST must name the SMTP server when LEADWERK_ENV=production.")
 else:
     # No SMTP configured (local and demo use): mails are printed to the console.
     MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}

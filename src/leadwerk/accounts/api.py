@@ -4,7 +4,7 @@
 from django.db.models import Q
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from . import services
@@ -118,14 +118,14 @@ def invitation_create(request: HttpRequest, payload: InvitationIn):
         raise ValidationFailed(str(exc.messages[0]), field="email") from exc
     team = _team_or_none(request, payload.team_id)
     invitation, _raw = services.member_invite(by=request.membership, email=payload.email, role=payload.role, team=team)
-    return 201, invitation
+    return Status(201, invitation)
 
 
 @router.delete("/invitations/{invitation_id}", response={204: None}, summary="Revoke an invitation (admins)")
 def invitation_revoke(request: HttpRequest, invitation_id: int):
     qs = _admin_scope(Invitation.objects.visible_to(request.membership), request)
     services.invitation_revoke(invitation=get_object_or_404(qs, pk=invitation_id), by=request.membership)
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/teams", response=list[TeamOut])
@@ -155,7 +155,7 @@ def team_create(request: HttpRequest, payload: TeamIn):
     team = services.team_create(
         by=request.membership, name=payload.name, description=payload.description, lead=_lead(request, payload.lead_id)
     )
-    return 201, team
+    return Status(201, team)
 
 
 @router.put("/teams/{team_id}", response=TeamOut, summary="Replace a team's name, description and lead (admins)")
@@ -170,6 +170,6 @@ def team_update(request: HttpRequest, team_id: int, payload: TeamIn):
 def team_delete(request: HttpRequest, team_id: int):
     team = get_object_or_404(_admin_scope(Team.objects.visible_to(request.membership), request), pk=team_id)
     services.team_delete(team=team, by=request.membership)
-    return 204, None
+    return Status(204, None)
 
 
