@@ -192,7 +192,14 @@ TASKS = {"default": {"BACKEND": "huey.contrib.djhuey.tasks_backend.HueyBackend",
 
 # --- cache --------------------------------------------------------------------
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # The key prefix keeps parallel test runs (and several installations on one Redis) apart.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": HUEY_NAME,
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

@@ -26,6 +26,10 @@ slug_validator = RegexValidator(
 )
 
 
+def new_session_stamp() -> str:
+    return secrets.token_hex(16)
+
+
 class UserManager(BaseUserManager):
     use_in_migrations = True
 
@@ -54,7 +58,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(_("platform staff"), default=False)
     date_joined = models.DateTimeField(_("joined"), default=timezone.now)
     # Rotating the stamp ends every session of the user at once (see _get_session_auth_hash).
-    session_stamp = models.CharField(max_length=32, default=secrets.token_hex, editable=False)
+    session_stamp = models.CharField(max_length=32, default=new_session_stamp, editable=False)
 
     objects = UserManager()
 
@@ -83,7 +87,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         return salted_hmac(key_salt, self.password + self.session_stamp, secret=secret, algorithm="sha256").hexdigest()
 
     def end_all_sessions(self) -> None:
-        self.session_stamp = secrets.token_hex(16)
+        self.session_stamp = new_session_stamp()
         self.save(update_fields=["session_stamp"])
 
 

@@ -25,7 +25,12 @@ def test_backend_matches_configuration():
     assert HUEY.storage.__class__.__name__ != "MemoryStorage"
 
 
-@pytest.mark.django_db(transaction=True)
+# A real consumer closes stale DB connections around each job, so these tests commit for real.
+# available_apps makes the flush afterwards TRUNCATE … CASCADE (auditlog's unused default table has FKs).
+real_db = pytest.mark.django_db(transaction=True, available_apps=settings.INSTALLED_APPS)
+
+
+@real_db
 def test_task_goes_through_the_queue_and_reports_its_result(tenant, queued_mode):
     result = tasks.ping.enqueue(tenant_id=tenant.pk, value="hello")
     assert queued_mode.pending_count() == 1
@@ -38,7 +43,7 @@ def test_task_goes_through_the_queue_and_reports_its_result(tenant, queued_mode)
     assert result.return_value == {"tenant": tenant.slug, "value": "hello"}
 
 
-@pytest.mark.django_db(transaction=True)
+@real_db
 def test_failed_task_records_its_error(queued_mode):
     result = tasks.ping.enqueue(tenant_id=999999, value="x")
     job = queued_mode.dequeue()
