@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from tests.factories import MembershipFactory, TenantFactory
 
 from leadwerk.accounts.roles import Role
-from tests.factories import MembershipFactory, TenantFactory
 
 
 @pytest.fixture

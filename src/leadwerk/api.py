@@ -3,7 +3,6 @@
 Errors always look like ``{"detail": "...", "errors": [{"field": "...", "message": "...", "code": "..."}]}``.
 """
 
-
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
@@ -65,7 +64,9 @@ def validation_error(request, exc: NinjaValidationError):
     errors = []
     for err in exc.errors:
         loc = [str(part) for part in err.get("loc", ()) if part not in ("body", "query", "path", "payload")]
-        errors.append({"field": ".".join(loc) or None, "message": err.get("msg", ""), "code": err.get("type", "invalid")})
+        errors.append(
+            {"field": ".".join(loc) or None, "message": err.get("msg", ""), "code": err.get("type", "invalid")}
+        )
     return _error(request, 422, _("The input is not valid."), errors)
 
 

@@ -61,9 +61,7 @@ def env_list(name: str, default: list[str]) -> list[str]:
 
 LEADWERK_ENV = env_str("LEADWERK_ENV", "development")
 if LEADWERK_ENV not in ENVIRONMENTS:
-    raise ImproperlyConfigured(
-        f"LEADWERK_ENV must be one of {', '.join(ENVIRONMENTS)}, not {LEADWERK_ENV!r}."
-    )
+    raise ImproperlyConfigured(f"LEADWERK_ENV must be one of {', '.join(ENVIRONMENTS)}, not {LEADWERK_ENV!r}.")
 PRODUCTION = LEADWERK_ENV == "production"
 TESTING = LEADWERK_ENV == "test"
 
@@ -188,7 +186,9 @@ else:
 # Tests run tasks at once, but through the real storage (SQLite file or Redis).
 HUEY |= {"immediate": TESTING, "immediate_use_memory": False, "utc": True}
 HUEY["consumer"] = {"workers": env_int("LEADWERK_WORKER_THREADS", 2, minimum=1), "worker_type": "thread"}
-TASKS = {"default": {"BACKEND": "huey.contrib.djhuey.tasks_backend.HueyBackend", "OPTIONS": {"enqueue_on_commit": True}}}
+TASKS = {
+    "default": {"BACKEND": "huey.contrib.djhuey.tasks_backend.HueyBackend", "OPTIONS": {"enqueue_on_commit": True}}
+}
 
 # --- cache --------------------------------------------------------------------
 if REDIS_URL:

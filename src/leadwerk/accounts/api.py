@@ -1,6 +1,5 @@
 """API for the current user, the tenant, its members, invitations and teams."""
 
-
 from django.db.models import Q
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
@@ -72,7 +71,9 @@ def member_list(request: HttpRequest, filters: Query[MemberFilter]):
 
 @router.get("/members/{member_id}", response=MemberOut)
 def member_detail(request: HttpRequest, member_id: int):
-    return get_object_or_404(Membership.objects.visible_to(request.membership).select_related("user", "team"), pk=member_id)
+    return get_object_or_404(
+        Membership.objects.visible_to(request.membership).select_related("user", "team"), pk=member_id
+    )
 
 
 @router.patch("/members/{member_id}", response=MemberOut, summary="Change role and/or team (admins)")
@@ -162,7 +163,11 @@ def team_create(request: HttpRequest, payload: TeamIn):
 def team_update(request: HttpRequest, team_id: int, payload: TeamIn):
     team = get_object_or_404(_admin_scope(Team.objects.visible_to(request.membership), request), pk=team_id)
     return services.team_update(
-        team=team, by=request.membership, name=payload.name, description=payload.description, lead=_lead(request, payload.lead_id)
+        team=team,
+        by=request.membership,
+        name=payload.name,
+        description=payload.description,
+        lead=_lead(request, payload.lead_id),
     )
 
 
@@ -171,5 +176,3 @@ def team_delete(request: HttpRequest, team_id: int):
     team = get_object_or_404(_admin_scope(Team.objects.visible_to(request.membership), request), pk=team_id)
     services.team_delete(team=team, by=request.membership)
     return Status(204, None)
-
-

@@ -44,7 +44,9 @@ def authenticate_session(request: HttpRequest, user: User) -> Membership:
     slug = request.headers.get("X-Tenant") or request.GET.get("tenant")
     if not slug:
         raise NotFound(_("Name the tenant in the X-Tenant header."), field="X-Tenant")
-    membership = Membership.objects.active().select_related("tenant", "user").filter(user=user, tenant__slug=slug).first()
+    membership = (
+        Membership.objects.active().select_related("tenant", "user").filter(user=user, tenant__slug=slug).first()
+    )
     if membership is None:
         raise NotFound(_("Not found."))
     if mfa_required(membership) and not user_has_mfa(user):

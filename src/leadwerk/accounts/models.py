@@ -52,7 +52,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     email = models.EmailField(_("e-mail address"), unique=True)
     full_name = models.CharField(_("full name"), max_length=150, blank=True)
     language = models.CharField(
-        _("language"), max_length=8, blank=True, choices=settings.LANGUAGES, help_text=_("Empty: use the browser's language.")
+        _("language"),
+        max_length=8,
+        blank=True,
+        choices=settings.LANGUAGES,
+        help_text=_("Empty: use the browser's language."),
     )
     is_active = models.BooleanField(_("active"), default=True)
     is_staff = models.BooleanField(_("platform staff"), default=False)
@@ -99,9 +103,7 @@ class Tenant(models.Model):
     locale = models.CharField(_("default language"), max_length=8, choices=settings.LANGUAGES, default="de")
     timezone = models.CharField(_("time zone"), max_length=64, choices=TIMEZONE_CHOICES, default="Europe/Berlin")
     country = models.CharField(_("default country"), max_length=2, default="DE", help_text=_("ISO code, e.g. DE."))
-    require_mfa = models.BooleanField(
-        _("require two-factor authentication for admins and managers"), default=False
-    )
+    require_mfa = models.BooleanField(_("require two-factor authentication for admins and managers"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

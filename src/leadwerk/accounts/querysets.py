@@ -57,9 +57,9 @@ class InvitationQuerySet(TenantQuerySet):
 class ApiTokenQuerySet(models.QuerySet):
     def usable(self) -> Self:
         now = timezone.now()
-        return self.filter(revoked_at__isnull=True, membership__is_active=True, membership__user__is_active=True).filter(
-            models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now)
-        )
+        return self.filter(
+            revoked_at__isnull=True, membership__is_active=True, membership__user__is_active=True
+        ).filter(models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now))
 
     def visible_to(self, membership: Membership | None) -> Self:
         """Everyone sees their own tokens; nobody sees another member's."""

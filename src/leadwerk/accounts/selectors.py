@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Q, QuerySet
 
-
 from .models import ApiToken, AuditEntry, Invitation, Membership, Team, User
 from .roles import AUDIT_READERS, DIRECTORY_READERS
 
@@ -80,5 +79,3 @@ def mfa_required(membership: Membership) -> bool:
     from .roles import MFA_ENFORCEABLE
 
     return membership.tenant.require_mfa and membership.role in MFA_ENFORCEABLE
-
-

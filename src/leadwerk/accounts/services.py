@@ -23,7 +23,7 @@ from .models import RESERVED_SLUGS, ApiToken, Invitation, Membership, Team, Tena
 from .roles import MEMBER_ADMINS, Role
 
 INVITATION_VALID_FOR = timedelta(days=7)
-TOKEN_PREFIX = "lw"
+TOKEN_PREFIX = "lw"  # noqa: S105  (a public marker, not a secret)
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
@@ -111,7 +111,9 @@ def team_create(*, by: Membership, name: str, description: str = "", lead: Membe
 
 
 @transaction.atomic
-def team_update(*, team: Team, by: Membership, name: str, description: str = "", lead: Membership | None = None) -> Team:
+def team_update(
+    *, team: Team, by: Membership, name: str, description: str = "", lead: Membership | None = None
+) -> Team:
     _require_admin(by)
     team.name = _team_validate(by.tenant, name, lead, exclude_pk=team.pk)
     team.description = description.strip()
@@ -158,7 +160,13 @@ def member_invite(*, by: Membership, email: str, role: str, team: Team | None = 
         subject = _("Invitation to %(tenant)s on Leadwerk") % {"tenant": tenant.name}
         body = render_to_string(
             "accounts/email/invitation.txt",
-            {"tenant": tenant, "inviter": by.user, "link": link, "role": Role(role).label, "expires": invitation.expires_at},
+            {
+                "tenant": tenant,
+                "inviter": by.user,
+                "link": link,
+                "role": Role(role).label,
+                "expires": invitation.expires_at,
+            },
         )
     transaction.on_commit(
         lambda: tasks.mail_send.enqueue(tenant_id=tenant.pk, to=[email], subject=str(subject), body=body)
@@ -183,9 +191,7 @@ def invitation_lookup(*, token: str) -> Invitation | None:
 
 
 @transaction.atomic
-def invitation_accept(
-    *, token: str, user: User | None = None, full_name: str = "", password: str = ""
-) -> Membership:
+def invitation_accept(*, token: str, user: User | None = None, full_name: str = "", password: str = "") -> Membership:
     """Redeem a one-time link: an existing user joins; a new person becomes a user first."""
     invitation = Invitation.objects.select_for_update().filter(token_hash=_hash(token)).first()
     if invitation is None or not invitation.is_pending:
@@ -240,9 +246,9 @@ def membership_update(*, membership: Membership, by: Membership, role: str, team
         raise ValidationFailed(_("Choose a role."), field="role")
     _check_team(by.tenant, team)
     membership = Membership.objects.select_for_update().get(pk=membership.pk)
-    if membership.role == Role.ADMIN and role != Role.ADMIN and membership.is_active:
-        if not _active_admins(membership.tenant_id).exclude(pk=membership.pk).exists():
-            raise LastAdmin()
+    demoting_admin = membership.role == Role.ADMIN and role != Role.ADMIN and membership.is_active
+    if demoting_admin and not _active_admins(membership.tenant_id).exclude(pk=membership.pk).exists():
+        raise LastAdmin()
     membership.role = role
     membership.team = team
     membership.save()

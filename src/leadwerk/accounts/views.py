@@ -10,7 +10,6 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -21,7 +20,15 @@ from leadwerk.core.paging import paginate
 
 from . import services
 from .decorators import tenant_view
-from .forms import AcceptInvitationForm, InviteForm, LanguageForm, MembershipForm, TeamForm, TenantSettingsForm, TokenForm
+from .forms import (
+    AcceptInvitationForm,
+    InviteForm,
+    LanguageForm,
+    MembershipForm,
+    TeamForm,
+    TenantSettingsForm,
+    TokenForm,
+)
 from .models import ApiToken, AuditEntry, Invitation, Membership, Team
 from .roles import AUDIT_READERS, DIRECTORY_READERS, MEMBER_ADMINS, Role
 from .selectors import tenant_overview, user_memberships
@@ -55,7 +62,9 @@ def language_set(request: HttpRequest) -> HttpResponse:
     """Switch language: stored on the user when logged in, in a cookie always."""
     form = LanguageForm(request.POST)
     target = request.POST.get("next") or "/"
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         target = "/"
     response = redirect(target)
     if form.is_valid():
@@ -90,12 +99,18 @@ def overview(request: HttpRequest) -> HttpResponse:
 @tenant_view(roles=DIRECTORY_READERS)
 def member_list(request: HttpRequest) -> HttpResponse:
     m = request.membership
-    qs = Membership.objects.visible_to(m).select_related("user", "team").order_by("-is_active", "user__full_name", "user__email")
+    qs = (
+        Membership.objects.visible_to(m)
+        .select_related("user", "team")
+        .order_by("-is_active", "user__full_name", "user__email")
+    )
     query = request.GET.get("q", "").strip()
     role = request.GET.get("role", "")
     status = request.GET.get("status", "active")
     if query:
-        qs = qs.filter(Q(user__full_name__icontains=query) | Q(user__email__icontains=query) | Q(team__name__icontains=query))
+        qs = qs.filter(
+            Q(user__full_name__icontains=query) | Q(user__email__icontains=query) | Q(team__name__icontains=query)
+        )
     if role in Role.values:
         qs = qs.filter(role=role)
     if status == "active":
@@ -285,7 +300,9 @@ def token_list(request: HttpRequest) -> HttpResponse:
         except DomainError as exc:
             _form_error(form, exc)
         else:
-            messages.success(request, _("Token %(name)s created. Copy it now: it is shown only once.") % {"name": token.name})
+            messages.success(
+                request, _("Token %(name)s created. Copy it now: it is shown only once.") % {"name": token.name}
+            )
             form = TokenForm()
     tokens = ApiToken.objects.visible_to(request.membership).order_by("revoked_at", "-created_at")
     return render(request, "accounts/token_list.html", {"form": form, "tokens": tokens, "created_key": created_key})
@@ -329,5 +346,3 @@ def tenant_settings(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Settings saved."))
             return redirect("accounts:tenant_settings", tenant=tenant.slug)
     return render(request, "accounts/tenant_settings.html", {"form": form})
-
-

@@ -11,7 +11,7 @@ from leadwerk.accounts import services as account_services
 from leadwerk.accounts.models import ApiToken, AuditEntry, Invitation, Membership, Team, Tenant, User
 from leadwerk.accounts.roles import Role
 
-DEMO_PASSWORD = "leadwerk-demo"
+DEMO_PASSWORD = "leadwerk-demo"  # noqa: S105  (printed on purpose: demo data only)
 
 
 @dataclass(frozen=True)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 from django.test import Client
+from tests.factories import TeamFactory
 
 from leadwerk.accounts import services
 from leadwerk.accounts.models import AuditEntry, Membership, Team
 from leadwerk.accounts.roles import Role
-from tests.factories import TeamFactory
 
 
 def bearer(membership) -> dict:
@@ -67,7 +67,9 @@ def test_session_auth_needs_tenant_header_and_csrf(admin):
     response = client.get("/api/v1/me", headers={"X-Tenant": "nordstern"})
     assert response.status_code == 200 and response.json()["via_token"] is False
     # Writes need the CSRF token like any form.
-    response = client.post("/api/v1/teams", {"name": "X"}, content_type="application/json", headers={"X-Tenant": "nordstern"})
+    response = client.post(
+        "/api/v1/teams", {"name": "X"}, content_type="application/json", headers={"X-Tenant": "nordstern"}
+    )
     assert response.status_code in (401, 403)
     assert not Team.objects.exists()
 
@@ -130,8 +132,12 @@ def test_objects_of_another_tenant_are_404(client, admin, foreign, method, path,
 )
 @pytest.mark.parametrize("role", [Role.MANAGER, Role.MARKETING, Role.AGENT, Role.SALES, Role.PARTNER, Role.PRIVACY])
 def test_admin_objects_are_404_for_other_roles(client, tenant, admin, role, method, path, payload):
-    caller = Membership.objects.create(tenant=tenant, user=admin.user.__class__.objects.create_user(f"{role}@x.test"), role=role)
-    target = Membership.objects.create(tenant=tenant, user=admin.user.__class__.objects.create_user("t@x.test"), role=Role.SALES)
+    caller = Membership.objects.create(
+        tenant=tenant, user=admin.user.__class__.objects.create_user(f"{role}@x.test"), role=role
+    )
+    target = Membership.objects.create(
+        tenant=tenant, user=admin.user.__class__.objects.create_user("t@x.test"), role=Role.SALES
+    )
     team = TeamFactory(tenant=tenant)
     invitation, _ = services.member_invite(by=admin, email="inv@x.test", role=Role.AGENT)
     url = path.format(member=target.pk, team=team.pk, invitation=invitation.pk)
@@ -142,7 +148,9 @@ def test_admin_objects_are_404_for_other_roles(client, tenant, admin, role, meth
 
 
 def test_non_admin_cannot_create_team(client, manager):
-    response = client.post("/api/v1/teams", {"name": "Shadow"}, content_type="application/json", headers=bearer(manager))
+    response = client.post(
+        "/api/v1/teams", {"name": "Shadow"}, content_type="application/json", headers=bearer(manager)
+    )
     assert response.status_code == 403
     assert not Team.objects.exists()
 
@@ -152,12 +160,18 @@ def test_validation_errors_are_422_with_field_names(client, admin):
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "name"
     response = client.post(
-        "/api/v1/invitations", {"email": "nope", "role": "sales"}, content_type="application/json", headers=bearer(admin)
+        "/api/v1/invitations",
+        {"email": "nope", "role": "sales"},
+        content_type="application/json",
+        headers=bearer(admin),
     )
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "email"
     response = client.post(
-        "/api/v1/invitations", {"email": "a@b.test", "role": "king"}, content_type="application/json", headers=bearer(admin)
+        "/api/v1/invitations",
+        {"email": "a@b.test", "role": "king"},
+        content_type="application/json",
+        headers=bearer(admin),
     )
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "role"
@@ -165,7 +179,9 @@ def test_validation_errors_are_422_with_field_names(client, admin):
 
 def test_conflicts_are_409(client, admin):
     headers = bearer(admin)
-    response = client.patch(f"/api/v1/members/{admin.pk}", {"role": "sales"}, content_type="application/json", headers=headers)
+    response = client.patch(
+        f"/api/v1/members/{admin.pk}", {"role": "sales"}, content_type="application/json", headers=headers
+    )
     assert response.status_code == 409
     assert response.json()["errors"][0]["field"] == "role"
 
@@ -177,9 +193,13 @@ def test_team_crud_through_the_api(client, admin, sales):
     )
     assert response.status_code == 201
     team_id = response.json()["id"]
-    response = client.put(f"/api/v1/teams/{team_id}", {"name": "Inside Sales DACH"}, content_type="application/json", headers=headers)
+    response = client.put(
+        f"/api/v1/teams/{team_id}", {"name": "Inside Sales DACH"}, content_type="application/json", headers=headers
+    )
     assert response.json()["name"] == "Inside Sales DACH" and response.json()["lead_id"] is None
-    response = client.patch(f"/api/v1/members/{sales.pk}", {"team_id": team_id}, content_type="application/json", headers=headers)
+    response = client.patch(
+        f"/api/v1/members/{sales.pk}", {"team_id": team_id}, content_type="application/json", headers=headers
+    )
     assert response.json()["team"]["id"] == team_id
     assert client.delete(f"/api/v1/teams/{team_id}", headers=headers).status_code == 204
     assert not Team.objects.filter(pk=team_id).exists()
@@ -188,7 +208,10 @@ def test_team_crud_through_the_api(client, admin, sales):
 def test_api_changes_are_audited_with_the_token(client, admin, sales):
     token, raw = services.token_create(membership=admin, name="Provisioning")
     client.patch(
-        f"/api/v1/members/{sales.pk}", {"role": "agent"}, content_type="application/json", headers={"Authorization": f"Bearer {raw}"}
+        f"/api/v1/members/{sales.pk}",
+        {"role": "agent"},
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {raw}"},
     )
     entry = AuditEntry.objects.filter(content_type__model="membership", object_pk=str(sales.pk)).latest()
     assert entry.actor == admin.user
@@ -198,7 +221,10 @@ def test_api_changes_are_audited_with_the_token(client, admin, sales):
 def test_invitation_through_api_sends_mail(client, admin, mailoutbox, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
-            "/api/v1/invitations", {"email": "api@nordstern.test", "role": "agent"}, content_type="application/json", headers=bearer(admin)
+            "/api/v1/invitations",
+            {"email": "api@nordstern.test", "role": "agent"},
+            content_type="application/json",
+            headers=bearer(admin),
         )
     assert response.status_code == 201
     assert mailoutbox[0].to == ["api@nordstern.test"]

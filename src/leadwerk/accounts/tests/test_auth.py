@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 from allauth.mfa.models import Authenticator
+from conftest import login
 from django.test import Client, override_settings
 from django.urls import reverse
 
-from conftest import login
 from leadwerk.accounts.roles import Role
 
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.urls import reverse
-
 from conftest import login
+from django.urls import reverse
+from tests.factories import TeamFactory
+
 from leadwerk.accounts import services
 from leadwerk.accounts.exceptions import AlreadyMember, InvitationInvalid, LastAdmin, NotAllowed
 from leadwerk.accounts.models import ApiToken, AuditEntry, Invitation, Membership, Team, User
 from leadwerk.accounts.roles import Role
 from leadwerk.core.exceptions import ValidationFailed
-from tests.factories import TeamFactory
 
 
 def _link_from(mail) -> str:
@@ -50,7 +50,9 @@ def test_invitation_mail_carries_a_one_time_link(client, admin, mailoutbox, djan
 
 def test_invite_form_shows_field_errors_and_saves_nothing(client, admin):
     login(client, admin)
-    response = client.post(reverse("accounts:member_invite", kwargs={"tenant": "nordstern"}), {"email": "not-an-email", "role": "boss"})
+    response = client.post(
+        reverse("accounts:member_invite", kwargs={"tenant": "nordstern"}), {"email": "not-an-email", "role": "boss"}
+    )
     assert response.status_code == 200
     form = response.context["form"]
     assert "email" in form.errors and "role" in form.errors
@@ -60,7 +62,8 @@ def test_invite_form_shows_field_errors_and_saves_nothing(client, admin):
 def test_inviting_an_active_member_is_refused_on_the_field(client, admin, sales):
     login(client, admin)
     response = client.post(
-        reverse("accounts:member_invite", kwargs={"tenant": "nordstern"}), {"email": sales.user.email, "role": Role.AGENT}
+        reverse("accounts:member_invite", kwargs={"tenant": "nordstern"}),
+        {"email": sales.user.email, "role": Role.AGENT},
     )
     assert response.status_code == 200
     assert response.context["form"].errors["email"]
@@ -68,7 +71,9 @@ def test_inviting_an_active_member_is_refused_on_the_field(client, admin, sales)
 
 def test_weak_password_on_accept_is_a_field_error(client, admin):
     _, token = services.member_invite(by=admin, email="weak@nordstern.test", role=Role.AGENT)
-    response = client.post(reverse("accounts:invitation_accept", kwargs={"token": token}), {"full_name": "W", "password": "123"})
+    response = client.post(
+        reverse("accounts:invitation_accept", kwargs={"token": token}), {"full_name": "W", "password": "123"}
+    )
     assert response.status_code == 200
     assert response.context["form"].errors["password"]
     assert not User.objects.filter(email="weak@nordstern.test").exists()
@@ -188,7 +193,10 @@ def test_changes_are_audited_with_actor_and_tenant(client, admin, sales, outside
     assert entry.tenant_id == admin.tenant_id
     assert entry.changes_dict["role"] == ["sales", "agent"]
     # The audit page shows it to the admin; the outsider's audit log does not.
-    assert sales.user.full_name.encode() in client.get(reverse("accounts:audit_list", kwargs={"tenant": "nordstern"})).content
+    assert (
+        sales.user.full_name.encode()
+        in client.get(reverse("accounts:audit_list", kwargs={"tenant": "nordstern"})).content
+    )
     assert not AuditEntry.objects.visible_to(outsider).filter(pk=entry.pk).exists()
 
 

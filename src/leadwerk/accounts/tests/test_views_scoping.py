@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from django.urls import reverse
-
 from conftest import login
+from django.urls import reverse
+from tests.factories import MembershipFactory, TeamFactory
+
 from leadwerk.accounts import services
 from leadwerk.accounts.models import Membership
 from leadwerk.accounts.roles import Role
-from tests.factories import MembershipFactory, TeamFactory
 
 ALL = set(Role.values)
 LIST_PAGES = {
@@ -87,7 +87,9 @@ def test_objects_are_404_for_unprivileged_roles(client, objects, agent, name, ki
 def test_manager_reads_members_but_cannot_edit(client, manager, sales):
     login(client, manager)
     assert client.get(reverse("accounts:member_list", kwargs={"tenant": "nordstern"})).status_code == 200
-    assert client.get(reverse("accounts:member_edit", kwargs={"tenant": "nordstern", "pk": sales.pk})).status_code == 404
+    assert (
+        client.get(reverse("accounts:member_edit", kwargs={"tenant": "nordstern", "pk": sales.pk})).status_code == 404
+    )
 
 
 def test_someone_elses_token_is_404_even_in_same_tenant(client, objects, marketing):

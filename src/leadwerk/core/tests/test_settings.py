@@ -10,10 +10,18 @@ import pytest
 
 
 def _load(env: dict[str, str], tmp_path) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("LEADWERK_", "DATABASE_URL", "REDIS_URL", "SECRET_KEY", "EMAIL_"))}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("LEADWERK_", "DATABASE_URL", "REDIS_URL", "SECRET_KEY", "EMAIL_"))
+    }
     clean |= {"LEADWERK_DATA_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "leadwerk.settings"} | env
     return subprocess.run(
-        [sys.executable, "-c", "import django; django.setup(); from django.conf import settings; print(settings.DEBUG)"],
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from django.conf import settings; print(settings.DEBUG)",
+        ],
         env=clean,
         capture_output=True,
         text=True,

@@ -12,7 +12,10 @@ class Command(BaseCommand):
         parser.add_argument("--host", default=os.environ.get("LEADWERK_HOST", "127.0.0.1"), help="Bind address.")
         parser.add_argument("--port", type=int, default=int(os.environ.get("LEADWERK_PORT", "8000")), help="Port.")
         parser.add_argument(
-            "--workers", type=int, default=int(os.environ.get("LEADWERK_WEB_WORKERS", "1")), help="Processes (one per core)."
+            "--workers",
+            type=int,
+            default=int(os.environ.get("LEADWERK_WEB_WORKERS", "1")),
+            help="Processes (one per core).",
         )
         parser.add_argument("--threads", type=int, default=8, help="Blocking threads per worker.")
 

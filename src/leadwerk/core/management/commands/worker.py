@@ -12,7 +12,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--scheduler", action="store_true", help="Also run the periodic jobs (one per deployment).")
-        parser.add_argument("--threads", type=int, default=None, help="Worker threads (default LEADWERK_WORKER_THREADS).")
+        parser.add_argument(
+            "--threads", type=int, default=None, help="Worker threads (default LEADWERK_WORKER_THREADS)."
+        )
 
     def handle(self, *args, scheduler: bool, threads: int | None, **options) -> None:
         argv: list[str] = []

@@ -44,8 +44,8 @@ class Command(BaseCommand):
         cli = [sys.executable, "-m", "leadwerk.cli"]
         env = os.environ.copy()
         children = [
-            subprocess.Popen([*cli, "worker", "--scheduler"], env=env),
-            subprocess.Popen([*cli, "serve", "--host", host, "--port", str(port)], env=env),
+            subprocess.Popen([*cli, "worker", "--scheduler"], env=env),  # noqa: S603  (our own CLI)
+            subprocess.Popen([*cli, "serve", "--host", host, "--port", str(port)], env=env),  # noqa: S603
         ]
         self.stdout.write(self.style.SUCCESS(f"Open http://{host}:{port}/ — press Ctrl-C to stop."))
 
