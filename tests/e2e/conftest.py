@@ -11,9 +11,6 @@ from pathlib import Path
 
 import pytest
 
-# Playwright's sync API runs an event loop in this thread; the ORM calls in fixtures are still synchronous.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 CHROMIUM = os.environ.get("LEADWERK_CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
 SCREENSHOTS = Path(os.environ.get("LEADWERK_SCREENSHOTS", "var/screenshots")).resolve()
 ARGS = [
@@ -34,10 +31,13 @@ def browser():
         pytest.fail(f"Chromium not found at {CHROMIUM}; install Debian's chromium package.")
     from playwright.sync_api import sync_playwright
 
+    # Playwright's sync API runs an event loop in this thread; the ORM calls in fixtures stay synchronous.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield browser
         browser.close()
+    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
 @pytest.fixture

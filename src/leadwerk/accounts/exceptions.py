@@ -22,7 +22,7 @@ class AlreadyMember(Conflict):
 
 class InvitationInvalid(ValidationFailed):
     def __init__(self) -> None:
-        super().__init__(str(_("This invitation link is invalid, used, revoked or expired.")), field="token")
+        super().__init__(str(_("This invitation link is invalid, already used, revoked or expired.")), field="token")
 
 
 class WrongTeam(ValidationFailed):

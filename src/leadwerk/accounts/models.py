@@ -60,7 +60,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     is_active = models.BooleanField(_("active"), default=True)
     is_staff = models.BooleanField(_("platform staff"), default=False)
-    date_joined = models.DateTimeField(_("joined"), default=timezone.now)
+    date_joined = models.DateTimeField(_("registered"), default=timezone.now)
     # Rotating the stamp ends every session of the user at once (see _get_session_auth_hash).
     session_stamp = models.CharField(max_length=32, default=new_session_stamp, editable=False)
 

@@ -66,7 +66,11 @@ def test_production_settings_pass_the_deploy_check(tmp_path):
         "LEADWERK_ALLOWED_HOSTS": "leads.example.com",
         "EMAIL_HOST": "smtp.example.com",
     }
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("LEADWERK_", "SECRET_KEY", "EMAIL_"))}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("LEADWERK_", "SECRET_KEY", "EMAIL_", "DJANGO_ALLOW_ASYNC_UNSAFE"))
+    }
     clean |= {"LEADWERK_DATA_DIR": str(tmp_path)} | env
     result = subprocess.run(
         [sys.executable, "-m", "leadwerk.cli", "check", "--deploy", "--fail-level", "WARNING"],
