@@ -18,7 +18,7 @@ from leadwerk.core.exceptions import DomainError
 class TokenAuth(HttpBearer):
     """``Authorization: Bearer lw_…``: a personal API token, bound to one membership and so to one tenant."""
 
-    openapi_description = "Personal API token, created under Tokens in the web app."
+    openapi_description = "Personal API token, created under “API tokens” in the web app."
 
     def authenticate(self, request: HttpRequest, token: str):
         return authenticate_token(request, token)

@@ -96,6 +96,12 @@ if PRODUCTION and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("LEADWERK_ALLOWED_HOSTS must name the host(s) when LEADWERK_ENV=production.")
 CSRF_TRUSTED_ORIGINS = env_list("LEADWERK_CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = env_str("LEADWERK_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Defaults for `leadwerk serve` (and `leadwerk demo`); command-line options override them.
+SERVE_HOST = env_str("LEADWERK_HOST", "127.0.0.1")
+SERVE_PORT = env_int("LEADWERK_PORT", 8000, minimum=1)
+if SERVE_PORT > 65535:
+    raise ImproperlyConfigured("LEADWERK_PORT must be between 1 and 65535.")
+SERVE_WORKERS = env_int("LEADWERK_WEB_WORKERS", 1, minimum=1)
 
 # --- apps -------------------------------------------------------------------
 INSTALLED_APPS = [
@@ -242,6 +248,11 @@ AXES_USERNAME_FORM_FIELD = "login"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "account/lockout.html"
 AXES_ENABLED = not TESTING or env_bool("LEADWERK_AXES_IN_TESTS", False)
+# Behind N reverse proxies, the client address is the N-th from the right in X-Forwarded-For.
+PROXY_COUNT = env_int("LEADWERK_PROXY_COUNT", 0)
+if PROXY_COUNT:
+    AXES_IPWARE_PROXY_COUNT = PROXY_COUNT
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
 
 SESSION_COOKIE_AGE = 60 * 60 * 12
 SESSION_EXPIRE_AT_BROWSER_CLOSE = False
@@ -314,6 +325,7 @@ SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("LEADWERK_SSL_REDIRECT", True)
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancers probe over plain HTTP
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
@@ -332,7 +344,8 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LEADWERK_LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}, "huey": {"level": "INFO"}},
+    # huey's consumer adds its own handler; do not print its lines twice.
+    "loggers": {"axes": {"level": "WARNING"}, "huey": {"level": "INFO", "propagate": False}},
 }
 
 NINJA_PAGINATION_PER_PAGE = 50

@@ -1,10 +1,15 @@
 """API for the current user, the tenant, its members, invitations and teams."""
 
+from contextlib import contextmanager
+
 from django.db.models import Q
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
+
+from leadwerk.core.exceptions import DomainError, ValidationFailed
 
 from . import services
 from .models import Invitation, Membership, Team
@@ -12,6 +17,18 @@ from .roles import MEMBER_ADMINS, Role
 from .schemas import InvitationIn, InvitationOut, MemberOut, MemberPatch, MeOut, TeamIn, TeamOut, TenantOut
 
 router = Router(tags=["accounts"])
+
+# Services name model fields; the API's inputs carry ids.
+API_FIELD_NAMES = {"lead": "lead_id", "team": "team_id"}
+
+
+@contextmanager
+def api_field_names():
+    try:
+        yield
+    except DomainError as exc:
+        exc.field = API_FIELD_NAMES.get(exc.field, exc.field)
+        raise
 
 
 def _admin_scope(qs, request: HttpRequest):
@@ -26,9 +43,7 @@ def _team_or_none(request: HttpRequest, team_id: int | None) -> Team | None:
         return None
     team = Team.objects.for_tenant(request.membership.tenant_id).filter(pk=team_id).first()
     if team is None:
-        from leadwerk.core.exceptions import ValidationFailed
-
-        raise ValidationFailed("No such team in this tenant.", field="team_id")
+        raise ValidationFailed(_("No such team in this tenant."), field="team_id")
     return team
 
 
@@ -83,7 +98,8 @@ def member_update(request: HttpRequest, member_id: int, payload: MemberPatch):
     fields = payload.model_dump(exclude_unset=True)
     role = fields.get("role", member.role)
     team = _team_or_none(request, fields["team_id"]) if "team_id" in fields else member.team
-    return services.membership_update(membership=member, by=request.membership, role=role, team=team)
+    with api_field_names():
+        return services.membership_update(membership=member, by=request.membership, role=role, team=team)
 
 
 @router.post("/members/{member_id}/deactivate", response=MemberOut, summary="End a member's access (admins)")
@@ -111,14 +127,15 @@ def invitation_create(request: HttpRequest, payload: InvitationIn):
     from django.core.exceptions import ValidationError
     from django.core.validators import validate_email
 
-    from leadwerk.core.exceptions import ValidationFailed
-
     try:
         validate_email(payload.email)
     except ValidationError as exc:
         raise ValidationFailed(str(exc.messages[0]), field="email") from exc
     team = _team_or_none(request, payload.team_id)
-    invitation, _raw = services.member_invite(by=request.membership, email=payload.email, role=payload.role, team=team)
+    with api_field_names():
+        invitation, _raw = services.member_invite(
+            by=request.membership, email=payload.email, role=payload.role, team=team
+        )
     return Status(201, invitation)
 
 
@@ -145,30 +162,33 @@ def _lead(request: HttpRequest, lead_id: int | None) -> Membership | None:
         return None
     lead = Membership.objects.for_tenant(request.membership.tenant_id).filter(pk=lead_id).first()
     if lead is None:
-        from leadwerk.core.exceptions import ValidationFailed
-
-        raise ValidationFailed("No such member in this tenant.", field="lead_id")
+        raise ValidationFailed(_("No such member in this tenant."), field="lead_id")
     return lead
 
 
 @router.post("/teams", response={201: TeamOut}, summary="Create a team (admins)")
 def team_create(request: HttpRequest, payload: TeamIn):
-    team = services.team_create(
-        by=request.membership, name=payload.name, description=payload.description, lead=_lead(request, payload.lead_id)
-    )
+    with api_field_names():
+        team = services.team_create(
+            by=request.membership,
+            name=payload.name,
+            description=payload.description,
+            lead=_lead(request, payload.lead_id),
+        )
     return Status(201, team)
 
 
 @router.put("/teams/{team_id}", response=TeamOut, summary="Replace a team's name, description and lead (admins)")
 def team_update(request: HttpRequest, team_id: int, payload: TeamIn):
     team = get_object_or_404(_admin_scope(Team.objects.visible_to(request.membership), request), pk=team_id)
-    return services.team_update(
-        team=team,
-        by=request.membership,
-        name=payload.name,
-        description=payload.description,
-        lead=_lead(request, payload.lead_id),
-    )
+    with api_field_names():
+        return services.team_update(
+            team=team,
+            by=request.membership,
+            name=payload.name,
+            description=payload.description,
+            lead=_lead(request, payload.lead_id),
+        )
 
 
 @router.delete("/teams/{team_id}", response={204: None}, summary="Delete a team; members stay (admins)")

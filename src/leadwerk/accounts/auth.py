@@ -36,6 +36,8 @@ def authenticate_token(request: HttpRequest, raw: str) -> ApiToken | None:
     token = services.token_authenticate(raw=raw)
     if token is None:
         return None
+    if mfa_required(token.membership) and not user_has_mfa(token.membership.user):
+        raise PermissionDenied(_("This tenant requires two-factor authentication for your role."))
     _bind(request, token.membership, token)
     return token
 

@@ -7,6 +7,7 @@ from auditlog.models import AbstractLogEntry, LogEntryManager
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
@@ -20,6 +21,13 @@ from .roles import Role
 
 TIMEZONE_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezones()) if "/" in name]
 RESERVED_SLUGS = frozenset({"accounts", "api", "admin", "static", "media", "invitations", "language", "healthz", "me"})
+
+
+def validate_not_reserved(value: str) -> None:
+    if value in RESERVED_SLUGS:
+        raise ValidationError(_("This short name is reserved."))
+
+
 slug_validator = RegexValidator(
     r"^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$",
     _("Use 1–50 lower-case letters, digits and hyphens; no hyphen at the start or end."),
@@ -99,7 +107,9 @@ class Tenant(models.Model):
     """A client company (Mandant). Every domain row belongs to exactly one."""
 
     name = models.CharField(_("name"), max_length=120)
-    slug = models.SlugField(_("short name in URLs"), max_length=50, unique=True, validators=[slug_validator])
+    slug = models.SlugField(
+        _("short name in URLs"), max_length=50, unique=True, validators=[slug_validator, validate_not_reserved]
+    )
     locale = models.CharField(_("default language"), max_length=8, choices=settings.LANGUAGES, default="de")
     timezone = models.CharField(_("time zone"), max_length=64, choices=TIMEZONE_CHOICES, default="Europe/Berlin")
     country = models.CharField(_("default country"), max_length=2, default="DE", help_text=_("ISO code, e.g. DE."))
@@ -152,7 +162,6 @@ class Membership(TenantModel):
     )
     is_active = models.BooleanField(_("active"), default=True)
     deactivated_at = models.DateTimeField(null=True, blank=True)
-    last_seen_at = models.DateTimeField(null=True, blank=True)
 
     objects = MembershipQuerySet.as_manager()
 
@@ -229,6 +238,7 @@ class ApiToken(TenantModel):
             self.revoked_at is None
             and (self.expires_at is None or self.expires_at > timezone.now())
             and self.membership.is_active
+            and self.membership.user.is_active
         )
 
 

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from leadwerk.core.models import TenantQuerySet
 
-from .roles import AUDIT_READERS, DIRECTORY_READERS, Role
+from .roles import AUDIT_READERS, DIRECTORY_READERS, MEMBER_ADMINS, Role
 
 if TYPE_CHECKING:
     from .models import Membership
@@ -49,7 +49,7 @@ class InvitationQuerySet(TenantQuerySet):
     def visible_to(self, membership: Membership | None) -> Self:
         if not _usable(membership):
             return self.none()
-        if membership.role in DIRECTORY_READERS:
+        if membership.role in MEMBER_ADMINS:
             return self.for_tenant(membership.tenant_id)
         return self.none()
 

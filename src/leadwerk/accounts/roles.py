@@ -16,8 +16,6 @@ class Role(models.TextChoices):
     PRIVACY = "privacy", _("Privacy officer")
 
 
-# Roles that see the whole tenant.
-TENANT_WIDE = frozenset({Role.ADMIN, Role.MANAGER})
 # Roles a tenant can oblige to use two-factor authentication.
 MFA_ENFORCEABLE = frozenset({Role.ADMIN, Role.MANAGER})
 # Who may read the member and team directory.

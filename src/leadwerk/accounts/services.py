@@ -313,7 +313,7 @@ def token_create(*, membership: Membership, name: str, expires_at: datetime | No
 @transaction.atomic
 def token_revoke(*, token: ApiToken, by: Membership) -> ApiToken:
     """Owners revoke their own tokens; admins any token of the tenant."""
-    if token.membership_id != by.pk and by.role not in MEMBER_ADMINS:
+    if token.tenant_id != by.tenant_id or (token.membership_id != by.pk and by.role not in MEMBER_ADMINS):
         raise NotAllowed()
     if token.revoked_at is None:
         token.revoked_at = timezone.now()

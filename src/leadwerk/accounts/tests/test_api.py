@@ -236,3 +236,24 @@ def test_openapi_schema_is_served(client):
     response = client.get("/api/v1/openapi.json")
     assert response.status_code == 200
     assert "/api/v1/members" in response.json()["paths"]
+
+
+def test_required_2fa_also_applies_to_tokens(client, tenant, admin):
+    headers = bearer(admin)
+    tenant.require_mfa = True
+    tenant.save()
+    response = client.get("/api/v1/me", headers=headers)
+    assert response.status_code == 403
+    assert "two-factor" in response.json()["detail"]
+
+
+def test_field_errors_use_the_api_input_names(client, admin, sales):
+    from leadwerk.accounts.services import membership_deactivate
+
+    membership_deactivate(membership=sales, by=admin)
+    response = client.post(
+        "/api/v1/teams", {"name": "Flotte", "lead_id": sales.pk}, content_type="application/json", headers=bearer(admin)
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "lead_id"
+    assert not Team.objects.exists()

@@ -224,3 +224,28 @@ def test_duplicate_active_membership_via_invitation_is_refused(admin, sales):
     services.invitation_accept(token=token, full_name="Fresh", password="a-long-unusual-passphrase")
     with pytest.raises(AlreadyMember):
         services.member_invite(by=admin, email="fresh@nordstern.test", role=Role.AGENT)
+
+
+def test_admin_cannot_revoke_tokens_of_another_tenant(admin, outsider):
+    token, _ = services.token_create(membership=outsider, name="foreign")
+    with pytest.raises(NotAllowed):
+        services.token_revoke(token=token, by=admin)
+
+
+def test_reserved_and_malformed_slugs_are_refused(db):
+    for slug in ("api", "admin", "-bad", "Has Space"):
+        with pytest.raises(ValidationFailed) as exc:
+            services.tenant_create(name="X", slug=slug)
+        assert exc.value.field == "slug"
+
+
+def test_platform_staff_without_membership_see_no_tenant(client, tenant, admin):
+    staff = User.objects.create_superuser("root@platform.test", "a-long-unusual-passphrase")
+    client.force_login(staff)
+    assert client.get(reverse("accounts:overview", kwargs={"tenant": tenant.slug})).status_code == 404
+    assert client.get("/api/v1/me", headers={"X-Tenant": tenant.slug}).status_code == 404
+
+
+def test_health_check_answers_without_login(client, db):
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.content == b"ok"

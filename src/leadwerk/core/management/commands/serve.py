@@ -1,7 +1,6 @@
 from __future__ import annotations
 
-import os
-
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 
@@ -9,13 +8,13 @@ class Command(BaseCommand):
     help = "Serve the web application with granian (WSGI) and whitenoise for static files."
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--host", default=os.environ.get("LEADWERK_HOST", "127.0.0.1"), help="Bind address.")
-        parser.add_argument("--port", type=int, default=int(os.environ.get("LEADWERK_PORT", "8000")), help="Port.")
+        parser.add_argument("--host", default=settings.SERVE_HOST, help="Bind address (LEADWERK_HOST).")
+        parser.add_argument("--port", type=int, default=settings.SERVE_PORT, help="Port (LEADWERK_PORT).")
         parser.add_argument(
             "--workers",
             type=int,
-            default=int(os.environ.get("LEADWERK_WEB_WORKERS", "1")),
-            help="Processes (one per core).",
+            default=settings.SERVE_WORKERS,
+            help="Processes, one per core (LEADWERK_WEB_WORKERS).",
         )
         parser.add_argument("--threads", type=int, default=8, help="Blocking threads per worker.")
 

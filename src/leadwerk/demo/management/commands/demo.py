@@ -19,8 +19,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("--reset", action="store_true", help="Remove and rebuild the demo tenants.")
         parser.add_argument("--no-serve", action="store_true", help="Only prepare the data; do not start servers.")
-        parser.add_argument("--host", default="127.0.0.1")
-        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--host", default=settings.SERVE_HOST, help="Bind address (LEADWERK_HOST).")
+        parser.add_argument("--port", type=int, default=settings.SERVE_PORT, help="Port (LEADWERK_PORT).")
 
     def handle(self, *args, reset: bool, no_serve: bool, host: str, port: int, **options) -> None:
         call_command("migrate", interactive=False, verbosity=0)
