@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -136,8 +137,23 @@ def team_delete(*, team: Team, by: Membership) -> None:
 def member_invite(*, by: Membership, email: str, role: str, team: Team | None = None) -> tuple[Invitation, str]:
     """An admin invites a person by e-mail; the one-time link is valid for seven days."""
     _require_admin(by)
-    tenant = by.tenant
+    return _invite(tenant=by.tenant, by=by, email=email, role=role, team=team)
+
+
+@transaction.atomic
+def tenant_invite_first_admin(*, tenant: Tenant, email: str) -> tuple[Invitation, str]:
+    """Operators start a new tenant by inviting its first admin (there is no admin yet who could)."""
+    return _invite(tenant=tenant, by=None, email=email, role=Role.ADMIN, team=None)
+
+
+def _invite(
+    *, tenant: Tenant, by: Membership | None, email: str, role: str, team: Team | None
+) -> tuple[Invitation, str]:
     email = email.strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError as exc:
+        raise ValidationFailed(_("Enter a valid e-mail address."), field="email") from exc
     if role not in Role.values:
         raise ValidationFailed(_("Choose a role."), field="role")
     _check_team(tenant, team)
@@ -155,14 +171,14 @@ def member_invite(*, by: Membership, email: str, role: str, team: Team | None = 
         invited_by=by,
         expires_at=timezone.now() + INVITATION_VALID_FOR,
     )
-    link = settings.SITE_URL + reverse("accounts:invitation_accept", kwargs={"token": raw})
+    link = invitation_link(raw)
     with translation.override(tenant.locale):
         subject = _("Invitation to %(tenant)s on Leadwerk") % {"tenant": tenant.name}
         body = render_to_string(
             "accounts/email/invitation.txt",
             {
                 "tenant": tenant,
-                "inviter": by.user,
+                "inviter": by.user.display_name if by else "Leadwerk",
                 "link": link,
                 "role": Role(role).label,
                 "expires": invitation.expires_at,
@@ -172,6 +188,10 @@ def member_invite(*, by: Membership, email: str, role: str, team: Team | None = 
         lambda: tasks.mail_send.enqueue(tenant_id=tenant.pk, to=[email], subject=str(subject), body=body)
     )
     return invitation, raw
+
+
+def invitation_link(raw: str) -> str:
+    return settings.SITE_URL + reverse("accounts:invitation_accept", kwargs={"token": raw})
 
 
 @transaction.atomic

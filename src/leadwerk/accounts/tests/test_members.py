@@ -249,3 +249,24 @@ def test_platform_staff_without_membership_see_no_tenant(client, tenant, admin):
 def test_health_check_answers_without_login(client, db):
     response = client.get("/healthz")
     assert response.status_code == 200 and response.content == b"ok"
+
+
+def test_operator_creates_a_tenant_and_invites_its_first_admin(
+    client, db, mailoutbox, django_capture_on_commit_callbacks
+):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    out = StringIO()
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("createtenant", name="Example GmbH", slug="example", admin="Boss@Example.test", stdout=out)
+    token = re.search(r"/invitations/(\S+)/", out.getvalue()).group(1)
+    assert mailoutbox[0].to == ["boss@example.test"]
+    client.post(
+        reverse("accounts:invitation_accept", kwargs={"token": token}),
+        {"full_name": "Boss", "password": "a-long-unusual-passphrase"},
+    )
+    assert Membership.objects.get(user__email="boss@example.test").role == Role.ADMIN
+    with pytest.raises(CommandError, match="slug"):
+        call_command("createtenant", name="Again", slug="example", admin="x@example.test", stdout=StringIO())
