@@ -257,3 +257,28 @@ def test_field_errors_use_the_api_input_names(client, admin, sales):
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "lead_id"
     assert not Team.objects.exists()
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_every_role_reads_exactly_its_share_through_the_api(client, tenant, members_by_role, role):
+    caller = members_by_role[role]
+    team = TeamFactory(tenant=tenant, name="Vertrieb Nord")
+    caller.team = team
+    caller.save()
+    services.member_invite(by=members_by_role[Role.ADMIN], email="pending@nordstern.test", role=Role.AGENT)
+    headers = bearer(caller)
+    tenant_wide = role in (Role.ADMIN, Role.MANAGER)
+
+    assert client.get("/api/v1/me", headers=headers).json()["membership"]["role"] == role
+    assert client.get("/api/v1/tenant", headers=headers).json()["slug"] == "nordstern"
+    members = client.get("/api/v1/members", headers=headers).json()
+    assert members["count"] == (len(members_by_role) if tenant_wide else 1)
+    teams = client.get("/api/v1/teams", headers=headers).json()
+    assert [t["name"] for t in teams["items"]] == ["Vertrieb Nord"]  # tenant-wide, or the caller's own team
+    invitations = client.get("/api/v1/invitations", headers=headers).json()
+    assert invitations["count"] == (1 if role == Role.ADMIN else 0)
+
+
+def test_member_without_team_sees_no_teams(client, tenant, sales):
+    TeamFactory(tenant=tenant, name="Other")
+    assert client.get("/api/v1/teams", headers=bearer(sales)).json()["count"] == 0
