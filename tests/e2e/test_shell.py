@@ -101,3 +101,40 @@ def test_live_search_filters_members_with_htmx(live_server, page_at, anna):
     expect(page.get_by_role("row", name=re.compile("Jonas Wagner"))).to_have_count(1)
     expect(page).to_have_url(re.compile(r"q=jonas"))
     assert page.console_errors == []
+
+
+def _totp(secret: str) -> str:
+    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value, yield_hotp_counters_from_time
+
+    counter = next(iter(yield_hotp_counters_from_time()))
+    return format_hotp_value(hotp_value(secret, counter))
+
+
+def test_admin_sets_up_two_factor_when_the_tenant_requires_it(live_server, page_at, anna, screenshot_dir):
+    from leadwerk.accounts.models import Tenant
+
+    Tenant.objects.filter(slug="nordstern").update(require_mfa=True)
+    page = page_at()
+    log_in(page, live_server.url, anna.email)
+    page.goto(f"{live_server.url}/nordstern/")
+    # The tenant demands 2FA for admins: Anna is sent to set it up (after confirming her password).
+    expect(page.locator(".flash-warning")).to_contain_text("requires two-factor authentication")
+    if "/reauthenticate/" in page.url:
+        page.fill("input[name=password]", PASSWORD)
+        page.click("main button[type=submit]:not(.lang-button)")
+    expect(page).to_have_url(re.compile(r"/accounts/2fa/totp/activate/"))
+    secret = page.locator("#authenticator_secret").input_value()
+    page.screenshot(path=str(screenshot_dir / "totp-activate-desktop.png"), full_page=True)
+    page.fill("input[name=code]", _totp(secret))
+    page.click("main button[type=submit]:not(.lang-button)")
+    page.goto(f"{live_server.url}/nordstern/")
+    expect(page.get_by_role("heading", name=re.compile("Anna Becker"))).to_be_visible()
+    # Next login asks for the code.
+    page.locator(".user-menu summary").click()
+    page.get_by_test_id("logout").click()
+    log_in(page, live_server.url, anna.email)
+    expect(page).to_have_url(re.compile(r"/accounts/2fa/authenticate/"))
+    page.fill("input[name=code]", _totp(secret))
+    page.click("main button[type=submit]:not(.lang-button)")
+    expect(page).to_have_url(re.compile(r"/$"))
+    assert page.console_errors == []
