@@ -42,3 +42,29 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     tenant = factory.SubFactory(TenantFactory)
     user = factory.SubFactory(UserFactory)
     role = Role.SALES
+
+
+class OrganizationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "contacts.Organization"
+
+    tenant = factory.SubFactory(TenantFactory)
+    name = factory.Faker("company", locale="de_DE")
+    name_key = factory.LazyAttribute(lambda o: o.name.lower())
+    postcode = "10115"
+    city = "Berlin"
+
+
+class PersonFactory(factory.django.DjangoModelFactory):
+    """Raw rows for fixtures; tests of behaviour create people through the services."""
+
+    class Meta:
+        model = "contacts.Person"
+
+    tenant = factory.SubFactory(TenantFactory)
+    first_name = factory.Faker("first_name", locale="de_DE")
+    last_name = factory.Faker("last_name", locale="de_DE")
+    last_name_key = factory.LazyAttribute(lambda p: p.last_name.lower())
+    email = factory.Sequence(lambda n: f"person{n}@example.test")
+    postcode = "10115"
+    city = "Berlin"

@@ -12,6 +12,7 @@ from ninja.security import HttpBearer, SessionAuth
 
 from leadwerk.accounts.api import router as accounts_router
 from leadwerk.accounts.auth import authenticate_session, authenticate_token
+from leadwerk.contacts.api import router as contacts_router
 from leadwerk.core.exceptions import DomainError
 
 
@@ -86,3 +87,4 @@ def http_error(request, exc: HttpError):
 
 
 api.add_router("/", accounts_router)
+api.add_router("/", contacts_router)

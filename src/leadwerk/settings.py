@@ -123,6 +123,7 @@ INSTALLED_APPS = [
     "huey.contrib.djhuey",
     "leadwerk.core",
     "leadwerk.accounts",
+    "leadwerk.contacts",
     "leadwerk.demo",
 ]
 
@@ -159,7 +160,7 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "leadwerk.accounts.context_processors.shell",
+                "leadwerk.navigation.shell",
             ],
         },
     }

@@ -13,5 +13,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     # Tenant pages: /<tenant-slug>/…  (slugs that collide with the paths above are reserved)
+    path("<slug:tenant>/", include("leadwerk.contacts.urls")),
     path("", include("leadwerk.accounts.urls")),
 ]

@@ -1,7 +1,12 @@
 from __future__ import annotations
 
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+
 from django.core.paginator import Page, Paginator
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
 
@@ -9,3 +14,49 @@ def paginate(request: HttpRequest, queryset: QuerySet, *, per_page: int = 25) ->
     """A page of ``queryset`` from ``?page=``; out-of-range numbers give the last page."""
     paginator = Paginator(queryset, per_page)
     return paginator.get_page(request.GET.get("page"))
+
+
+@dataclass(frozen=True)
+class KeysetPage:
+    """One page of a keyset-paginated list: no OFFSET and no COUNT(*), so page 10,000 costs what page 1 costs."""
+
+    items: list
+    next_cursor: str | None
+    is_first: bool
+
+
+def _encode(values: list) -> str:
+    return base64.urlsafe_b64encode(json.dumps(values, default=str).encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str) -> list | None:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (ValueError, binascii.Error):
+        return None
+    return values if isinstance(values, list) and len(values) == 2 else None
+
+
+def keyset_paginate(queryset: QuerySet, *, key: str, cursor: str | None, size: int = 50) -> KeysetPage:
+    """Order by (key, pk) ascending and continue after the cursor's (key, pk); key "-pk" lists newest first."""
+    if key == "-pk":
+        qs = queryset.order_by("-pk")
+        after = _decode(cursor) if cursor else None
+        if after is not None:
+            qs = qs.filter(pk__lt=after[1])
+        items = list(qs[: size + 1])
+        next_cursor = _encode([None, items[size - 1].pk]) if len(items) > size else None
+        return KeysetPage(items=items[:size], next_cursor=next_cursor, is_first=after is None)
+    qs = queryset.order_by(key, "pk")
+    after = _decode(cursor) if cursor else None
+    if after is not None:
+        value, pk = after
+        qs = qs.filter(Q(**{f"{key}__gt": value}) | Q(**{key: value, "pk__gt": pk}))
+    items = list(qs[: size + 1])
+    next_cursor = None
+    if len(items) > size:
+        items = items[:size]
+        last = items[-1]
+        next_cursor = _encode([getattr(last, key.split("__")[0]), last.pk])
+    return KeysetPage(items=items, next_cursor=next_cursor, is_first=after is None)

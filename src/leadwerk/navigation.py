@@ -2,12 +2,16 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
-from .roles import AUDIT_READERS, DIRECTORY_READERS, MEMBER_ADMINS
-from .selectors import user_memberships
+from leadwerk.accounts.roles import AUDIT_READERS, DIRECTORY_READERS, MEMBER_ADMINS
+from leadwerk.accounts.selectors import user_memberships
+from leadwerk.contacts.roles import CONTACT_ADMINS, CONTACT_READERS
 
 
 def shell(request: HttpRequest) -> dict:
-    """What the application shell needs on every page: the tenant switcher and the navigation."""
+    """What the application shell needs on every page: the tenant switcher and the navigation.
+
+    It lives at project level because the navigation spans every app.
+    """
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
@@ -21,5 +25,7 @@ def shell(request: HttpRequest) -> dict:
             "directory": role in DIRECTORY_READERS,
             "admin": role in MEMBER_ADMINS,
             "audit": role in AUDIT_READERS,
+            "contacts": role in CONTACT_READERS,
+            "suppressions": role in CONTACT_ADMINS,
         },
     }

@@ -1,0 +1,205 @@
+"""API of the marketing database: people, organisations, consent, suppressions. Same services as the UI."""
+
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from ninja import Query, Router, Schema, Status
+
+from leadwerk.core.exceptions import ValidationFailed
+from leadwerk.core.paging import keyset_paginate
+
+from . import selectors, services
+from .models import Organization, Person
+from .schemas import (
+    ConsentIn,
+    ConsentOut,
+    OrganizationIn,
+    OrganizationOut,
+    OrganizationPage,
+    OrganizationPatch,
+    PersonFields,
+    PersonIn,
+    PersonOut,
+    PersonPage,
+    PersonSaved,
+    SuppressionIn,
+    SuppressionOut,
+)
+
+router = Router(tags=["marketing database"])
+PAGE_MAX = 200
+
+
+def _people(request: HttpRequest):
+    return Person.objects.visible_to(request.membership).select_related("organization")
+
+
+def _organization(request: HttpRequest, organization_id: int | None, field: str) -> Organization | None:
+    if organization_id is None:
+        return None
+    org = Organization.objects.visible_to(request.membership).filter(pk=organization_id).first()
+    if org is None:
+        raise ValidationFailed("No such organisation.", field=field)
+    return org
+
+
+def _person_data(request: HttpRequest, payload: PersonFields) -> dict:
+    data = payload.model_dump(exclude_unset=True, exclude={"attributes", "tags", "organization_id"})
+    data = {
+        key: ("" if value is None and key not in ("birth_year", "use_organization_address") else value)
+        for key, value in data.items()
+    }
+    if "organization_id" in payload.model_fields_set:
+        data["organization"] = _organization(request, payload.organization_id, "organization_id")
+    return data
+
+
+def _saved(result) -> dict:
+    return {
+        "person": result.person,
+        "created": result.created,
+        "match_kind": result.match.kind if result.match else None,
+        "match_reason": result.match.reason if result.match else None,
+    }
+
+
+class PersonFilter(Schema):
+    q: str | None = None
+    consent: str | None = None
+    consent_status: str | None = None
+    tag: str | None = None
+    flags: str | None = None
+    cursor: str | None = None
+    limit: int = 50
+
+
+@router.get("/people", response=PersonPage, summary="People, searched and filtered, by name (cursor pagination)")
+def person_list(request: HttpRequest, filters: Query[PersonFilter]):
+    people = selectors.person_filter(membership=request.membership, filters=filters.model_dump()).select_related(
+        "organization"
+    )
+    page = keyset_paginate(
+        people, key="last_name_key", cursor=filters.cursor, size=max(1, min(filters.limit, PAGE_MAX))
+    )
+    return {"items": page.items, "next_cursor": page.next_cursor}
+
+
+@router.post(
+    "/people", response={201: PersonSaved, 200: PersonSaved}, summary="Create a person (a sure match updates instead)"
+)
+def person_create(request: HttpRequest, payload: PersonIn):
+    result = services.person_create(
+        by=request.membership,
+        data=_person_data(request, payload),
+        attributes=payload.attributes or {},
+        tags=payload.tags or [],
+    )
+    return Status(201 if result.created else 200, _saved(result))
+
+
+@router.post(
+    "/people/upsert",
+    response={201: PersonSaved, 200: PersonSaved},
+    summary="Update by e-mail or external id, else create",
+)
+def person_upsert(request: HttpRequest, payload: PersonIn, key: str = "email"):
+    if key not in ("email", "external_id"):
+        raise ValidationFailed("Use key=email or key=external_id.", field="key")
+    data = _person_data(request, payload)
+    if not data.get(key):
+        raise ValidationFailed("The key field is empty.", field=key)
+    lookup = services.normalize_person_data(request.membership.tenant, data)[0][key]
+    existing = _people(request).filter(**{key: lookup}).order_by("pk").first()
+    if existing is not None:
+        services.person_update(
+            person=existing, by=request.membership, data=data, attributes=payload.attributes, tags=payload.tags
+        )
+        existing.refresh_from_db()
+        return Status(200, {"person": existing, "created": False, "match_kind": "sure", "match_reason": key})
+    result = services.person_create(
+        by=request.membership, data=data, attributes=payload.attributes or {}, tags=payload.tags or [], merge=False
+    )
+    return Status(201, _saved(result))
+
+
+@router.get("/people/{person_id}", response=PersonOut)
+def person_detail(request: HttpRequest, person_id: int):
+    return get_object_or_404(_people(request), pk=person_id)
+
+
+@router.patch("/people/{person_id}", response=PersonOut, summary="Change some fields of a person")
+def person_update(request: HttpRequest, person_id: int, payload: PersonFields):
+    person = get_object_or_404(_people(request), pk=person_id)
+    data = _person_data(request, payload)
+    if "last_name" in data and not data["last_name"]:
+        raise ValidationFailed("Enter the last name.", field="last_name")
+    services.person_update(person=person, by=request.membership, data=data, attributes=payload.attributes)
+    if payload.tags is not None:
+        services.person_tags_set(person=person, by=request.membership, names=payload.tags)
+    person.refresh_from_db()
+    return person
+
+
+@router.delete("/people/{person_id}", response={204: None})
+def person_delete(request: HttpRequest, person_id: int):
+    services.person_delete(person=get_object_or_404(_people(request), pk=person_id), by=request.membership)
+    return Status(204, None)
+
+
+@router.get("/people/{person_id}/consents", response=list[ConsentOut], summary="Consent history, newest first")
+def consent_list(request: HttpRequest, person_id: int):
+    return get_object_or_404(_people(request), pk=person_id).consents.all()
+
+
+@router.post("/people/{person_id}/consents", response={201: ConsentOut}, summary="Record a consent event")
+def consent_create(request: HttpRequest, person_id: int, payload: ConsentIn):
+    person = get_object_or_404(_people(request), pk=person_id)
+    consent = services.consent_record(person=person, by=request.membership, **payload.model_dump())
+    return Status(201, consent)
+
+
+@router.get("/organizations", response=OrganizationPage)
+def organization_list(request: HttpRequest, q: str = "", cursor: str | None = None, limit: int = 50):
+    orgs = Organization.objects.visible_to(request.membership).search(q)
+    page = keyset_paginate(orgs, key="name_key", cursor=cursor, size=max(1, min(limit, PAGE_MAX)))
+    return {"items": page.items, "next_cursor": page.next_cursor}
+
+
+def _org_data(request: HttpRequest, payload: OrganizationIn) -> dict:
+    data = payload.model_dump(exclude_unset=True, exclude={"attributes", "parent_id"})
+    data = {key: "" if value is None else value for key, value in data.items()}
+    if "parent_id" in payload.model_fields_set:
+        data["parent"] = _organization(request, payload.parent_id, "parent_id")
+    return data
+
+
+@router.post("/organizations", response={201: OrganizationOut})
+def organization_create(request: HttpRequest, payload: OrganizationIn):
+    org = services.organization_create(
+        by=request.membership, data=_org_data(request, payload), attributes=payload.attributes or {}
+    )
+    return Status(201, org)
+
+
+@router.get("/organizations/{organization_id}", response=OrganizationOut)
+def organization_detail(request: HttpRequest, organization_id: int):
+    return get_object_or_404(Organization.objects.visible_to(request.membership), pk=organization_id)
+
+
+@router.patch("/organizations/{organization_id}", response=OrganizationOut)
+def organization_update(request: HttpRequest, organization_id: int, payload: OrganizationPatch):
+    org = get_object_or_404(Organization.objects.visible_to(request.membership), pk=organization_id)
+    return services.organization_update(
+        organization=org, by=request.membership, data=_org_data(request, payload), attributes=payload.attributes
+    )
+
+
+@router.delete("/organizations/{organization_id}", response={204: None})
+def organization_delete(request: HttpRequest, organization_id: int):
+    org = get_object_or_404(Organization.objects.visible_to(request.membership), pk=organization_id)
+    services.organization_delete(organization=org, by=request.membership)
+    return Status(204, None)
+
+
+@router.post("/suppressions", response={201: SuppressionOut}, summary="Block an e-mail address or phone number")
+def suppression_create(request: HttpRequest, payload: SuppressionIn):
+    return Status(201, services.suppression_add(by=request.membership, **payload.model_dump()))

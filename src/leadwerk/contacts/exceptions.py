@@ -1,0 +1,3 @@
+from leadwerk.accounts.exceptions import NotAllowed
+
+__all__ = ["NotAllowed"]

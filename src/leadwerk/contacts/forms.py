@@ -1,0 +1,124 @@
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from leadwerk.accounts.models import Tenant
+
+from .models import AttributeDefinition, Channel, Consent, ConsentStatus, Organization, Person, Suppression
+
+
+def attribute_fields(tenant: Tenant, record_type: str, initial: dict | None = None) -> dict[str, forms.Field]:
+    """Form fields for the tenant's attributes, named ``attr_<key>``; the service validates the values again."""
+    T = AttributeDefinition.Type
+    fields: dict[str, forms.Field] = {}
+    for d in AttributeDefinition.objects.filter(tenant=tenant, record_type=record_type):
+        common = {"label": d.label, "required": d.required, "initial": (initial or {}).get(d.key)}
+        match d.type:
+            case T.NUMBER:
+                field = forms.DecimalField(**common)
+            case T.DATE:
+                field = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **common)
+            case T.BOOLEAN:
+                common["required"] = False
+                field = forms.BooleanField(**common)
+            case T.CHOICE:
+                field = forms.ChoiceField(choices=[("", "—"), *[(c, c) for c in d.choices]], **common)
+            case T.MULTICHOICE:
+                field = forms.MultipleChoiceField(
+                    choices=[(c, c) for c in d.choices], widget=forms.CheckboxSelectMultiple, **common
+                )
+            case _:
+                field = forms.CharField(max_length=500, **common)
+        fields[f"attr_{d.key}"] = field
+    return fields
+
+
+class _AttributeFormMixin:
+    record_type = ""
+
+    def _add_attributes(self, tenant: Tenant, initial: dict | None) -> None:
+        self.fields.update(attribute_fields(tenant, self.record_type, initial))
+
+    def attribute_values(self) -> dict:
+        return {
+            name.removeprefix("attr_"): value for name, value in self.cleaned_data.items() if name.startswith("attr_")
+        }
+
+    def data_values(self) -> dict:
+        return {k: v for k, v in self.cleaned_data.items() if not k.startswith("attr_") and k != "tags"}
+
+
+class PersonForm(_AttributeFormMixin, forms.ModelForm):
+    record_type = "person"
+    tags = forms.CharField(label=_("Tags"), required=False, help_text=_("Separate with commas."))
+
+    class Meta:
+        model = Person
+        fields = [
+            "salutation", "title", "first_name", "last_name", "organization", "position", "department",
+            "email", "phone", "mobile", "use_organization_address", "street", "postcode", "city", "country",
+            "language", "birth_year", "external_id",
+        ]  # fmt: skip
+        widgets = {"email": forms.TextInput(attrs={"inputmode": "email", "autocomplete": "off"})}
+
+    def __init__(self, *args, tenant: Tenant, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["organization"].queryset = Organization.objects.for_tenant(tenant.pk).order_by("name_key")
+        self.fields["country"].initial = tenant.country
+        instance = kwargs.get("instance")
+        self._add_attributes(tenant, instance.attributes if instance else None)
+        if instance is not None and instance.pk:
+            self.fields["tags"].initial = ", ".join(instance.tags.values_list("name", flat=True))
+
+    def tag_names(self) -> list[str]:
+        return [part.strip() for part in self.cleaned_data.get("tags", "").split(",") if part.strip()]
+
+
+class OrganizationForm(_AttributeFormMixin, forms.ModelForm):
+    record_type = "organization"
+
+    class Meta:
+        model = Organization
+        fields = [
+            "name", "legal_form", "industry_code", "employees", "revenue", "website", "vat_id", "email", "phone",
+            "street", "postcode", "city", "country", "parent", "external_id",
+        ]  # fmt: skip
+
+    def __init__(self, *args, tenant: Tenant, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        parents = Organization.objects.for_tenant(tenant.pk).order_by("name_key")
+        instance = kwargs.get("instance")
+        if instance is not None and instance.pk:
+            parents = parents.exclude(pk=instance.pk)
+        self.fields["parent"].queryset = parents
+        self.fields["country"].initial = tenant.country
+        self._add_attributes(tenant, instance.attributes if instance else None)
+
+
+class ConsentForm(forms.Form):
+    channel = forms.ChoiceField(label=_("Channel"), choices=Channel.choices)
+    status = forms.ChoiceField(label=_("Status"), choices=ConsentStatus.choices)
+    source = forms.ChoiceField(label=_("Source"), choices=Consent.Source.choices, initial=Consent.Source.USER)
+    proof_form = forms.CharField(label=_("Form or document"), required=False, max_length=200)
+    wording_version = forms.CharField(label=_("Wording version"), required=False, max_length=40)
+    note = forms.CharField(label=_("Note"), required=False, max_length=300)
+
+
+class SuppressionForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), choices=Suppression.Kind.choices)
+    value = forms.CharField(label=_("E-mail address or phone number"), max_length=254)
+    reason = forms.ChoiceField(label=_("Reason"), choices=Suppression.Reason.choices)
+    note = forms.CharField(label=_("Note"), required=False, max_length=300)
+
+
+class PersonFilterForm(forms.Form):
+    q = forms.CharField(required=False)
+    consent = forms.ChoiceField(required=False, choices=[("", ""), *Channel.choices])
+    consent_status = forms.ChoiceField(required=False, choices=[("", ""), *ConsentStatus.choices])
+    tag = forms.CharField(required=False)
+    flags = forms.ChoiceField(
+        required=False, choices=[("", ""), ("any", "any"), ("duplicates", "duplicates"), ("suppressed", "suppressed")]
+    )
+    sort = forms.ChoiceField(required=False, choices=[("name", "name"), ("newest", "newest")])
+    cursor = forms.CharField(required=False)

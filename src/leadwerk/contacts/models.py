@@ -1,0 +1,358 @@
+"""The marketing database: organisations, people, their consent, suppressions, tags and custom attributes."""
+
+from __future__ import annotations
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from leadwerk.core.models import TenantModel
+
+from .querysets import ContactQuerySet, OrganizationQuerySet, PersonQuerySet
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", _("E-mail")
+    PHONE = "phone", _("Phone")
+    POST = "post", _("Post")
+    SMS = "sms", _("SMS")
+
+
+class ConsentStatus(models.TextChoices):
+    GRANTED = "granted", _("granted")
+    DENIED = "denied", _("denied")
+    WITHDRAWN = "withdrawn", _("withdrawn")
+    UNKNOWN = "unknown", _("unknown")
+
+
+class Tag(TenantModel):
+    name = models.CharField(_("name"), max_length=60)
+
+    objects = ContactQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "name"], name="tag_unique_name_per_tenant")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AttributeDefinition(TenantModel):
+    """A tenant-defined, typed field on people or organisations; values live in the record's ``attributes``."""
+
+    class RecordType(models.TextChoices):
+        PERSON = "person", _("Person")
+        ORGANIZATION = "organization", _("Organisation")
+
+    class Type(models.TextChoices):
+        TEXT = "text", _("Text")
+        NUMBER = "number", _("Number")
+        DATE = "date", _("Date")
+        BOOLEAN = "boolean", _("Yes/no")
+        CHOICE = "choice", _("Single choice")
+        MULTICHOICE = "multichoice", _("Multiple choice")
+
+    record_type = models.CharField(_("record type"), max_length=16, choices=RecordType.choices)
+    key = models.SlugField(_("key"), max_length=40, help_text=_("Used in imports, exports and the API."))
+    label = models.CharField(_("label"), max_length=80)
+    type = models.CharField(_("type"), max_length=16, choices=Type.choices)
+    choices = models.JSONField(_("choices"), default=list, blank=True)
+    required = models.BooleanField(_("required"), default=False)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    objects = ContactQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("attribute")
+        verbose_name_plural = _("attributes")
+        ordering = ["record_type", "position", "label"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "record_type", "key"], name="attribute_unique_key_per_tenant")
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class Address(models.Model):
+    street = models.CharField(_("street and number"), max_length=120, blank=True)
+    postcode = models.CharField(_("postcode"), max_length=12, blank=True)
+    city = models.CharField(_("city"), max_length=80, blank=True)
+    state = models.CharField(_("state"), max_length=40, blank=True)
+    country = models.CharField(_("country"), max_length=2, default="DE")
+
+    class Meta:
+        abstract = True
+
+
+class Organization(TenantModel, Address):
+    class LegalForm(models.TextChoices):
+        GMBH = "GmbH", "GmbH"
+        GMBH_CO_KG = "GmbH & Co. KG", "GmbH & Co. KG"
+        AG = "AG", "AG"
+        SE = "SE", "SE"
+        KG = "KG", "KG"
+        OHG = "OHG", "OHG"
+        UG = "UG", "UG (haftungsbeschränkt)"
+        GBR = "GbR", "GbR"
+        EK = "e.K.", "e.K."
+        EV = "e.V.", "e.V."
+        SOLE = "sole", _("Sole proprietor")
+        PUBLIC = "public", _("Public body")
+        OTHER = "other", _("Other")
+
+    class Employees(models.TextChoices):
+        XS = "1-9", "1–9"
+        S = "10-49", "10–49"
+        M = "50-249", "50–249"
+        L = "250-999", "250–999"
+        XL = "1000+", "1.000+"
+
+    class Revenue(models.TextChoices):
+        XS = "<2m", _("under €2 m")
+        S = "2-10m", _("€2–10 m")
+        M = "10-50m", _("€10–50 m")
+        L = "50-250m", _("€50–250 m")
+        XL = "250m+", _("over €250 m")
+
+    name = models.CharField(_("name"), max_length=200)
+    name_key = models.CharField(max_length=200, editable=False, db_index=False)
+    legal_form = models.CharField(_("legal form"), max_length=20, choices=LegalForm.choices, blank=True)
+    industry_code = models.CharField(
+        _("industry (WZ 2008)"), max_length=8, blank=True, help_text=_("Code of the German classification, e.g. 29.10.")
+    )
+    employees = models.CharField(_("employees"), max_length=10, choices=Employees.choices, blank=True)
+    revenue = models.CharField(_("annual revenue"), max_length=10, choices=Revenue.choices, blank=True)
+    website = models.CharField(_("website"), max_length=200, blank=True)
+    vat_id = models.CharField(_("VAT id"), max_length=20, blank=True)
+    email = models.CharField(_("general e-mail"), max_length=254, blank=True)
+    phone = models.CharField(_("switchboard"), max_length=32, blank=True)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent organisation"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="children",
+    )
+    external_id = models.CharField(_("external id"), max_length=64, blank=True)
+    attributes = models.JSONField(default=dict, blank=True)
+    quality_flags = models.JSONField(default=list, blank=True)
+    tags = models.ManyToManyField(Tag, through="OrganizationTag", blank=True, related_name="organizations")
+
+    objects = OrganizationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "external_id"], condition=~Q(external_id=""), name="organization_unique_external_id"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "name_key", "id"], name="organization_name"),
+            models.Index(fields=["tenant", "postcode"], name="organization_postcode"),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.name} {self.legal_form}".strip()
+            if self.legal_form not in ("", "sole", "public", "other")
+            else self.name
+        )
+
+
+class Person(TenantModel, Address):
+    """A target person. Lifecycle (target → lead → customer → dormant) is derived from links, never typed in."""
+
+    class Salutation(models.TextChoices):
+        MR = "mr", _("Mr")
+        MS = "ms", _("Ms")
+        DIVERSE = "diverse", _("Diverse")
+        NONE = "", _("(none)")
+
+    salutation = models.CharField(_("salutation"), max_length=10, choices=Salutation.choices, blank=True)
+    title = models.CharField(_("title"), max_length=40, blank=True, help_text=_("e.g. Dr. or Prof. Dr."))
+    first_name = models.CharField(_("first name"), max_length=80, blank=True)
+    last_name = models.CharField(_("last name"), max_length=80)
+    last_name_key = models.CharField(max_length=80, editable=False)
+    position = models.CharField(_("position"), max_length=120, blank=True)
+    department = models.CharField(_("department"), max_length=120, blank=True)
+    organization = models.ForeignKey(
+        Organization,
+        verbose_name=_("organisation"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="people",
+    )
+    use_organization_address = models.BooleanField(_("use the organisation's address"), default=False)
+    email = models.CharField(_("e-mail"), max_length=254, blank=True)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    mobile = models.CharField(_("mobile"), max_length=32, blank=True)
+    language = models.CharField(_("language"), max_length=8, blank=True, default="de")
+    birth_year = models.PositiveSmallIntegerField(
+        _("year of birth"), null=True, blank=True, validators=[MinValueValidator(1900), MaxValueValidator(2100)]
+    )
+    external_id = models.CharField(_("external id"), max_length=64, blank=True)
+    attributes = models.JSONField(default=dict, blank=True)
+    quality_flags = models.JSONField(default=list, blank=True)
+    # Current marketing consent per channel, kept in step with the Consent history by the services,
+    # so that segments over a million people filter on columns instead of a latest-row subquery.
+    consent_email = models.CharField(max_length=10, choices=ConsentStatus.choices, default=ConsentStatus.UNKNOWN)
+    consent_phone = models.CharField(max_length=10, choices=ConsentStatus.choices, default=ConsentStatus.UNKNOWN)
+    consent_post = models.CharField(max_length=10, choices=ConsentStatus.choices, default=ConsentStatus.UNKNOWN)
+    consent_sms = models.CharField(max_length=10, choices=ConsentStatus.choices, default=ConsentStatus.UNKNOWN)
+    suppressed_reason = models.CharField(_("suppressed"), max_length=16, blank=True)
+    # A probable duplicate found by the matcher, waiting for a person to decide.
+    duplicate_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="possible_duplicates"
+    )
+    tags = models.ManyToManyField(Tag, through="PersonTag", blank=True, related_name="people")
+
+    objects = PersonQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("person")
+        verbose_name_plural = _("people")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "external_id"], condition=~Q(external_id=""), name="person_unique_external_id"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "last_name_key", "id"], name="person_name"),
+            models.Index(fields=["tenant", "email"], name="person_email"),
+            models.Index(fields=["tenant", "phone"], name="person_phone"),
+            models.Index(fields=["tenant", "mobile"], name="person_mobile"),
+            models.Index(fields=["tenant", "postcode", "last_name_key"], name="person_postcode_name"),
+            models.Index(fields=["tenant", "organization"], name="person_organization"),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(part for part in (self.title, self.first_name, self.last_name) if part)
+
+    @property
+    def initials(self) -> str:
+        return ((self.first_name[:1] or "") + (self.last_name[:1] or "")).upper()
+
+    @property
+    def lifecycle(self) -> str:
+        # Leads and customers arrive with later issues; until then every person is a target.
+        return "target"
+
+    def consent_for(self, channel: str) -> str:
+        return getattr(self, f"consent_{channel}")
+
+
+class PersonTag(TenantModel):
+    person = models.ForeignKey(Person, on_delete=models.CASCADE)
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "person", "tag"], name="persontag_unique")]
+
+
+class OrganizationTag(TenantModel):
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE)
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "organization", "tag"], name="organizationtag_unique")]
+
+
+class Affiliation(TenantModel):
+    """A person's time at an organisation; the current one mirrors Person.organization."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="affiliations")
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="affiliations")
+    position = models.CharField(max_length=120, blank=True)
+    department = models.CharField(max_length=120, blank=True)
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ContactQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-started_at"]
+
+
+class Consent(TenantModel):
+    """One consent event. The history is never rewritten; the newest row per channel and purpose counts."""
+
+    class Source(models.TextChoices):
+        FORM = "form", _("Web form")
+        IMPORT = "import", _("Import")
+        API = "api", _("API")
+        USER = "user", _("Entered by a user")
+        AGENT = "agent", _("Call center")
+        LETTER = "letter", _("Letter or e-mail")
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="consents")
+    channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
+    purpose = models.CharField(_("purpose"), max_length=40, default="marketing")
+    status = models.CharField(_("status"), max_length=10, choices=ConsentStatus.choices)
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices)
+    recorded_at = models.DateTimeField(_("recorded"))
+    proof_form = models.CharField(_("form or document"), max_length=200, blank=True)
+    proof_ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    proof_user_agent = models.CharField(_("user agent"), max_length=300, blank=True)
+    wording_version = models.CharField(_("wording version"), max_length=40, blank=True)
+    doi_confirmed_at = models.DateTimeField(_("double opt-in confirmed"), null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        "accounts.Membership", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    note = models.CharField(_("note"), max_length=300, blank=True)
+
+    objects = ContactQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("consent")
+        verbose_name_plural = _("consents")
+        ordering = ["-recorded_at", "-id"]
+        indexes = [models.Index(fields=["tenant", "person", "channel", "purpose"], name="consent_person_channel")]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()}: {self.get_status_display()}"
+
+
+class Suppression(TenantModel):
+    """A blocked e-mail address or phone number, stored hashed; blocks marketing use and survives re-imports."""
+
+    class Kind(models.TextChoices):
+        EMAIL = "email", _("E-mail")
+        PHONE = "phone", _("Phone")
+
+    class Reason(models.TextChoices):
+        OBJECTION = "objection", _("Objection")
+        BOUNCE = "bounce", _("Bounce")
+        ROBINSON = "robinson", _("Robinson list")
+        DECEASED = "deceased", _("Deceased")
+        MOVED = "moved", _("Moved away")
+
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
+    value_hash = models.CharField(max_length=64)
+    reason = models.CharField(_("reason"), max_length=16, choices=Reason.choices)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    created_by = models.ForeignKey(
+        "accounts.Membership", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = ContactQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("suppression")
+        verbose_name_plural = _("suppressions")
+        constraints = [models.UniqueConstraint(fields=["tenant", "kind", "value_hash"], name="suppression_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.get_reason_display()})"

@@ -1,0 +1,45 @@
+"""Reads of the marketing database for lists and detail pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from leadwerk.accounts.models import Membership
+
+from .models import AttributeDefinition, Person
+
+
+def person_filter(*, membership: Membership, filters: dict[str, Any]) -> QuerySet[Person]:
+    people = Person.objects.visible_to(membership)
+    if filters.get("q"):
+        people = people.search(filters["q"])
+    channel, status = filters.get("consent"), filters.get("consent_status")
+    if channel and status:
+        people = people.filter(**{f"consent_{channel}": status})
+    elif channel:
+        people = people.marketable(channel)
+    if filters.get("tag"):
+        people = people.filter(persontag__tag__name=filters["tag"])
+    match filters.get("flags"):
+        case "any":
+            people = people.exclude(quality_flags=[])
+        case "duplicates":
+            people = people.filter(duplicate_of__isnull=False)
+        case "suppressed":
+            people = people.exclude(suppressed_reason="")
+    return people
+
+
+def attribute_display(tenant_id: int, record_type: str, values: dict[str, Any]) -> list[tuple[str, Any]]:
+    """(label, value) for the record's attribute values, in the tenant's order."""
+    definitions = AttributeDefinition.objects.filter(tenant_id=tenant_id, record_type=record_type)
+    result = []
+    for d in definitions:
+        if d.key in values:
+            value = values[d.key]
+            if isinstance(value, list):
+                value = ", ".join(value)
+            result.append((d.label, value))
+    return result

@@ -1,0 +1,522 @@
+"""Every change to the marketing database: normalise, match, validate, write, audit.
+
+Forms, the API and imports all call these, so a record is treated the same whichever way it arrives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from leadwerk.accounts.models import Membership, Tenant
+from leadwerk.core.exceptions import ValidationFailed
+
+from . import normalize as n
+from .exceptions import NotAllowed
+from .keys import name_key
+from .matching import Match, person_match
+from .models import (
+    Affiliation,
+    AttributeDefinition,
+    Channel,
+    Consent,
+    ConsentStatus,
+    Organization,
+    Person,
+    PersonTag,
+    Suppression,
+    Tag,
+)
+from .roles import CONTACT_ADMINS, CONTACT_WRITERS
+
+PERSON_FIELDS = (
+    "salutation", "title", "first_name", "last_name", "position", "department", "organization",
+    "use_organization_address", "email", "phone", "mobile", "street", "postcode", "city", "state", "country",
+    "language", "birth_year", "external_id",
+)  # fmt: skip
+ORGANIZATION_FIELDS = (
+    "name", "legal_form", "industry_code", "employees", "revenue", "website", "vat_id", "email", "phone",
+    "street", "postcode", "city", "state", "country", "parent", "external_id",
+)  # fmt: skip
+
+
+def _require(by: Membership, roles: frozenset) -> None:
+    if not by.is_active or by.role not in roles:
+        raise NotAllowed()
+
+
+# --- normalisation ---------------------------------------------------------------------
+
+
+def _normalize_common(tenant: Tenant, data: dict[str, Any], flags: set[str]) -> None:
+    """Normalise the fields people and organisations share, in place; collect data-quality flags."""
+    country = n.normalize_country(data.get("country"), default=tenant.country)
+    data["country"] = country.value if country.ok else tenant.country
+    if not country.ok:
+        flags.add(country.flag)
+    for field in ("email",):
+        if field in data:
+            result = n.normalize_email(data[field])
+            data[field] = result.value
+            if not result.ok:
+                flags.add(result.flag)
+    for field in ("phone", "mobile"):
+        if field in data:
+            result = n.normalize_phone(data[field], region=data["country"] or tenant.country)
+            data[field] = result.value
+            if not result.ok:
+                flags.add(result.flag)
+    if "postcode" in data:
+        result = n.normalize_postcode(data["postcode"], country=data["country"])
+        data["postcode"] = result.value
+        if not result.ok:
+            flags.add(result.flag)
+    for field in ("street", "state", "title", "position", "department", "external_id", "industry_code"):
+        if field in data:
+            data[field] = n.clean_text(data[field])
+    if "city" in data:
+        data["city"] = n.normalize_name(data["city"])
+
+
+def normalize_person_data(tenant: Tenant, data: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    clean = {key: data[key] for key in PERSON_FIELDS if key in data}
+    flags: set[str] = set()
+    for field in ("first_name", "last_name"):
+        if field in clean:
+            clean[field] = n.normalize_name(clean[field])
+    _normalize_common(tenant, clean, flags)
+    if not clean.get("last_name"):
+        raise ValidationFailed(_("Enter the last name."), field="last_name")
+    return clean, sorted(flags)
+
+
+def normalize_organization_data(tenant: Tenant, data: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    clean = {key: data[key] for key in ORGANIZATION_FIELDS if key in data}
+    flags: set[str] = set()
+    if "name" in clean:
+        clean["name"] = n.clean_text(clean["name"])
+    if not clean.get("name"):
+        raise ValidationFailed(_("Enter the organisation's name."), field="name")
+    _normalize_common(tenant, clean, flags)
+    for field, func in (("website", n.normalize_website), ("vat_id", n.normalize_vat_id)):
+        if field in clean:
+            result = func(clean[field])
+            clean[field] = result.value
+            if not result.ok:
+                flags.add(result.flag)
+    return clean, sorted(flags)
+
+
+# --- attributes and tags -------------------------------------------------------------------
+
+
+def attributes_clean(*, tenant_id: int, record_type: str, values: Mapping[str, Any]) -> dict[str, Any]:
+    """Validate tenant-defined attribute values by their type; unknown keys are refused."""
+    definitions = {d.key: d for d in AttributeDefinition.objects.filter(tenant_id=tenant_id, record_type=record_type)}
+    clean: dict[str, Any] = {}
+    for key, raw in values.items():
+        definition = definitions.get(key)
+        if definition is None:
+            raise ValidationFailed(_("Unknown attribute."), field=f"attributes.{key}")
+        value = _attribute_value(definition, raw)
+        if value not in (None, "", []):
+            clean[key] = value
+    for key, definition in definitions.items():
+        if definition.required and key not in clean:
+            raise ValidationFailed(_("This attribute is required."), field=f"attributes.{key}")
+    return clean
+
+
+def _attribute_value(definition: AttributeDefinition, raw: Any) -> Any:
+    field = f"attributes.{definition.key}"
+    if raw in (None, ""):
+        return None
+    T = AttributeDefinition.Type
+    try:
+        match definition.type:
+            case T.TEXT:
+                return n.clean_text(raw)[:500]
+            case T.NUMBER:
+                number = Decimal(str(raw).replace(",", ".")) if isinstance(raw, str) else Decimal(str(raw))
+                if not number.is_finite():
+                    raise InvalidOperation
+                return float(number) if number % 1 else int(number)
+            case T.DATE:
+                return (raw if isinstance(raw, date) else date.fromisoformat(str(raw))).isoformat()
+            case T.BOOLEAN:
+                if isinstance(raw, bool):
+                    return raw
+                text = str(raw).strip().lower()
+                if text in ("1", "true", "yes", "ja", "j", "x"):
+                    return True
+                if text in ("0", "false", "no", "nein", "n"):
+                    return False
+                raise ValueError
+            case T.CHOICE:
+                value = n.clean_text(raw)
+                if value not in definition.choices:
+                    raise ValidationFailed(_("Choose one of the offered values."), field=field)
+                return value
+            case T.MULTICHOICE:
+                items = raw if isinstance(raw, list | tuple) else [part for part in str(raw).split(";")]
+                values = [n.clean_text(item) for item in items if n.clean_text(item)]
+                if any(value not in definition.choices for value in values):
+                    raise ValidationFailed(_("Choose only offered values."), field=field)
+                return values
+    except (ValueError, InvalidOperation, TypeError):
+        raise ValidationFailed(_("This value does not fit the attribute's type."), field=field) from None
+    return None
+
+
+def _tags(tenant_id: int, names: Iterable[str]) -> list[Tag]:
+    tags = []
+    for name in {n.clean_text(name) for name in names} - {""}:
+        tag, _created = Tag.objects.get_or_create(tenant_id=tenant_id, name=name[:60])
+        tags.append(tag)
+    return tags
+
+
+# --- suppression ----------------------------------------------------------------------
+
+
+def _suppression_reason(tenant_id: int, *, email: str, phone: str, mobile: str) -> str:
+    hashes = []
+    if email:
+        hashes.append(("email", n.contact_hash("email", email)))
+    for number in (phone, mobile):
+        if number:
+            hashes.append(("phone", n.contact_hash("phone", number)))
+    for kind, value_hash in hashes:
+        reason = (
+            Suppression.objects.filter(tenant_id=tenant_id, kind=kind, value_hash=value_hash)
+            .values_list("reason", flat=True)
+            .first()
+        )
+        if reason:
+            return reason
+    return ""
+
+
+# --- people --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PersonResult:
+    person: Person
+    created: bool
+    match: Match | None
+
+
+def _check_organization(tenant_id: int, organization: Organization | None) -> None:
+    if organization is not None and organization.tenant_id != tenant_id:
+        raise ValidationFailed(_("Choose an organisation of this tenant."), field="organization")
+
+
+def _apply_person(person: Person, clean: dict[str, Any], flags: list[str]) -> None:
+    for key, value in clean.items():
+        setattr(person, key, value)
+    person.last_name_key = name_key(person.last_name)
+    person.quality_flags = flags
+    person.suppressed_reason = _suppression_reason(
+        person.tenant_id, email=person.email, phone=person.phone, mobile=person.mobile
+    )
+
+
+def _track_affiliation(person: Person, previous_org_id: int | None) -> None:
+    if person.organization_id == previous_org_id:
+        return
+    now = timezone.now()
+    Affiliation.objects.filter(person=person, ended_at__isnull=True).update(ended_at=now)
+    if person.organization_id:
+        Affiliation.objects.create(
+            tenant_id=person.tenant_id,
+            person=person,
+            organization_id=person.organization_id,
+            position=person.position,
+            department=person.department,
+            started_at=now,
+        )
+
+
+@transaction.atomic
+def person_create(
+    *,
+    by: Membership,
+    data: Mapping[str, Any],
+    attributes: Mapping[str, Any] | None = None,
+    tags: Iterable[str] = (),
+    merge: bool = True,
+) -> PersonResult:
+    """A new target person; a sure match updates the existing record instead, a probable one is flagged."""
+    _require(by, CONTACT_WRITERS)
+    tenant = by.tenant
+    clean, flags = normalize_person_data(tenant, data)
+    _check_organization(tenant.pk, clean.get("organization"))
+    attrs = attributes_clean(tenant_id=tenant.pk, record_type="person", values=attributes or {})
+    match = person_match(
+        tenant_id=tenant.pk,
+        email=clean.get("email", "") if "email_invalid" not in flags else "",
+        phone=clean.get("phone", "") if "phone_invalid" not in flags else "",
+        mobile=clean.get("mobile", "") if "phone_invalid" not in flags else "",
+        first_name=clean.get("first_name", ""),
+        last_name=clean["last_name"],
+        postcode=clean.get("postcode", ""),
+        street=clean.get("street", ""),
+        organization_id=clean["organization"].pk if clean.get("organization") else None,
+        external_id=clean.get("external_id", ""),
+    )
+    if match is not None and match.is_sure and merge:
+        person = Person.objects.select_for_update().get(pk=match.person_id)
+        # Fill what the existing record lacks; never blank out what it has.
+        fill = {key: value for key, value in clean.items() if value not in ("", None) and not getattr(person, key)}
+        person_update(person=person, by=by, data=fill, attributes={**person.attributes, **attrs}, tags=tags)
+        return PersonResult(person=person, created=False, match=match)
+    person = Person(tenant=tenant)
+    _apply_person(person, clean, flags)
+    person.attributes = attrs
+    if match is not None:
+        person.duplicate_of_id = match.person_id
+    person.save()
+    _track_affiliation(person, None)
+    for tag in _tags(tenant.pk, tags):
+        PersonTag.objects.get_or_create(tenant_id=tenant.pk, person=person, tag=tag)
+    return PersonResult(person=person, created=True, match=match)
+
+
+@transaction.atomic
+def person_update(
+    *,
+    person: Person,
+    by: Membership,
+    data: Mapping[str, Any],
+    attributes: Mapping[str, Any] | None = None,
+    tags: Iterable[str] | None = None,
+) -> Person:
+    """Change a person. Fields not given stay as they are."""
+    _require(by, CONTACT_WRITERS)
+    if person.tenant_id != by.tenant_id:
+        raise NotAllowed()
+    merged = {key: getattr(person, key) for key in PERSON_FIELDS} | dict(data)
+    clean, flags = normalize_person_data(by.tenant, merged)
+    _check_organization(person.tenant_id, clean.get("organization"))
+    previous_org = person.organization_id
+    _apply_person(person, clean, flags)
+    if attributes is not None:
+        person.attributes = attributes_clean(tenant_id=person.tenant_id, record_type="person", values=attributes)
+    person.save()
+    _track_affiliation(person, previous_org)
+    if tags is not None:
+        for tag in _tags(person.tenant_id, tags):
+            PersonTag.objects.get_or_create(tenant_id=person.tenant_id, person=person, tag=tag)
+    return person
+
+
+@transaction.atomic
+def person_delete(*, person: Person, by: Membership) -> None:
+    _require(by, CONTACT_WRITERS)
+    if person.tenant_id != by.tenant_id:
+        raise NotAllowed()
+    person.delete()
+
+
+@transaction.atomic
+def person_tags_set(*, person: Person, by: Membership, names: Iterable[str]) -> list[Tag]:
+    """Replace the person's tags with exactly these."""
+    _require(by, CONTACT_WRITERS)
+    tags = _tags(person.tenant_id, names)
+    PersonTag.objects.filter(person=person).exclude(tag__in=tags).delete()
+    for tag in tags:
+        PersonTag.objects.get_or_create(tenant_id=person.tenant_id, person=person, tag=tag)
+    return tags
+
+
+# --- organisations ----------------------------------------------------------------------------
+
+
+def _apply_organization(org: Organization, clean: dict[str, Any], flags: list[str]) -> None:
+    parent = clean.get("parent")
+    if parent is not None and (parent.tenant_id != org.tenant_id or (org.pk and parent.pk == org.pk)):
+        raise ValidationFailed(_("Choose another organisation of this tenant as parent."), field="parent")
+    for key, value in clean.items():
+        setattr(org, key, value)
+    org.name_key = name_key(org.name)
+    org.quality_flags = flags
+
+
+@transaction.atomic
+def organization_create(
+    *, by: Membership, data: Mapping[str, Any], attributes: Mapping[str, Any] | None = None
+) -> Organization:
+    _require(by, CONTACT_WRITERS)
+    clean, flags = normalize_organization_data(by.tenant, data)
+    org = Organization(tenant=by.tenant)
+    _apply_organization(org, clean, flags)
+    org.attributes = attributes_clean(tenant_id=by.tenant_id, record_type="organization", values=attributes or {})
+    if org.external_id and Organization.objects.filter(tenant=by.tenant, external_id=org.external_id).exists():
+        raise ValidationFailed(_("Another organisation has this external id."), field="external_id")
+    org.save()
+    return org
+
+
+@transaction.atomic
+def organization_update(
+    *, organization: Organization, by: Membership, data: Mapping[str, Any], attributes: Mapping[str, Any] | None = None
+) -> Organization:
+    _require(by, CONTACT_WRITERS)
+    if organization.tenant_id != by.tenant_id:
+        raise NotAllowed()
+    merged = {key: getattr(organization, key) for key in ORGANIZATION_FIELDS} | dict(data)
+    clean, flags = normalize_organization_data(by.tenant, merged)
+    _apply_organization(organization, clean, flags)
+    if attributes is not None:
+        organization.attributes = attributes_clean(
+            tenant_id=organization.tenant_id, record_type="organization", values=attributes
+        )
+    clash = Organization.objects.filter(tenant_id=organization.tenant_id, external_id=organization.external_id)
+    if organization.external_id and clash.exclude(pk=organization.pk).exists():
+        raise ValidationFailed(_("Another organisation has this external id."), field="external_id")
+    organization.save()
+    return organization
+
+
+@transaction.atomic
+def organization_delete(*, organization: Organization, by: Membership) -> None:
+    """The people stay, without organisation."""
+    _require(by, CONTACT_WRITERS)
+    if organization.tenant_id != by.tenant_id:
+        raise NotAllowed()
+    organization.delete()
+
+
+# --- consent and suppression -------------------------------------------------------------------
+
+
+@transaction.atomic
+def consent_record(
+    *,
+    person: Person,
+    by: Membership | None,
+    channel: str,
+    status: str,
+    source: str,
+    purpose: str = "marketing",
+    recorded_at=None,
+    proof_form: str = "",
+    proof_ip: str | None = None,
+    proof_user_agent: str = "",
+    wording_version: str = "",
+    doi_confirmed_at=None,
+    note: str = "",
+) -> Consent:
+    """Add a consent event; the history stays. The newest marketing consent per channel is mirrored on the person."""
+    if by is not None:
+        _require(by, CONTACT_WRITERS | CONTACT_ADMINS)
+    if channel not in Channel.values:
+        raise ValidationFailed(_("Choose a channel."), field="channel")
+    if status not in ConsentStatus.values:
+        raise ValidationFailed(_("Choose a status."), field="status")
+    if source not in Consent.Source.values:
+        raise ValidationFailed(_("Choose a source."), field="source")
+    if status == ConsentStatus.GRANTED and source == Consent.Source.IMPORT and not (proof_form or doi_confirmed_at):
+        # Imported without evidence: recorded, but not marketable.
+        status = ConsentStatus.UNKNOWN
+    consent = Consent.objects.create(
+        tenant_id=person.tenant_id,
+        person=person,
+        channel=channel,
+        purpose=n.clean_text(purpose) or "marketing",
+        status=status,
+        source=source,
+        recorded_at=recorded_at or timezone.now(),
+        proof_form=n.clean_text(proof_form),
+        proof_ip=proof_ip or None,
+        proof_user_agent=n.clean_text(proof_user_agent)[:300],
+        wording_version=n.clean_text(wording_version),
+        doi_confirmed_at=doi_confirmed_at,
+        recorded_by=by,
+        note=n.clean_text(note),
+    )
+    if consent.purpose == "marketing":
+        latest = (
+            Consent.objects.filter(person=person, channel=channel, purpose="marketing")
+            .order_by("-recorded_at", "-id")
+            .values_list("status", flat=True)
+            .first()
+        )
+        Person.objects.filter(pk=person.pk).update(**{f"consent_{channel}": latest})
+        setattr(person, f"consent_{channel}", latest)
+    return consent
+
+
+@transaction.atomic
+def suppression_add(*, by: Membership, kind: str, value: str, reason: str, note: str = "") -> Suppression:
+    """Block an address or number for marketing; people with it are marked at once, and later imports stay blocked."""
+    _require(by, CONTACT_ADMINS)
+    if kind == Suppression.Kind.EMAIL:
+        result = n.normalize_email(value)
+    elif kind == Suppression.Kind.PHONE:
+        result = n.normalize_phone(value, region=by.tenant.country)
+    else:
+        raise ValidationFailed(_("Choose e-mail or phone."), field="kind")
+    if not result.ok or not result.value:
+        raise ValidationFailed(_("Enter a valid e-mail address or phone number."), field="value")
+    if reason not in Suppression.Reason.values:
+        raise ValidationFailed(_("Choose a reason."), field="reason")
+    suppression, _created = Suppression.objects.get_or_create(
+        tenant_id=by.tenant_id,
+        kind=kind,
+        value_hash=n.contact_hash(kind, result.value),
+        defaults={"reason": reason, "note": n.clean_text(note), "created_by": by},
+    )
+    people = Person.objects.filter(tenant_id=by.tenant_id, suppressed_reason="")
+    if kind == Suppression.Kind.EMAIL:
+        people = people.filter(email=result.value)
+    else:
+        from django.db.models import Q
+
+        people = people.filter(Q(phone=result.value) | Q(mobile=result.value))
+    for person in people:
+        person.suppressed_reason = suppression.reason
+        person.save(update_fields=["suppressed_reason", "updated_at"])
+    return suppression
+
+
+@transaction.atomic
+def attribute_define(
+    *,
+    by: Membership,
+    record_type: str,
+    key: str,
+    label: str,
+    type: str,
+    choices: list[str] | None = None,
+    required: bool = False,
+) -> AttributeDefinition:
+    _require(by, frozenset({"admin"}))
+    definition = AttributeDefinition(
+        tenant_id=by.tenant_id,
+        record_type=record_type,
+        key=n.clean_text(key).lower(),
+        label=n.clean_text(label),
+        type=type,
+        choices=[n.clean_text(c) for c in (choices or []) if n.clean_text(c)],
+        required=required,
+    )
+    from django.core.exceptions import ValidationError
+
+    try:
+        definition.full_clean()
+    except ValidationError as exc:
+        field, messages = next(iter(exc.message_dict.items()))
+        raise ValidationFailed(messages[0], field=field if field != "__all__" else "key") from exc
+    if type in ("choice", "multichoice") and not definition.choices:
+        raise ValidationFailed(_("Give at least one choice."), field="choices")
+    definition.save()
+    return definition

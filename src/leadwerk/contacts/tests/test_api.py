@@ -1,0 +1,158 @@
+"""API of the marketing database: same services, walls and error shape as the rest of the API."""
+
+from __future__ import annotations
+
+import pytest
+from tests.factories import OrganizationFactory, PersonFactory
+
+from leadwerk.accounts import services as account_services
+from leadwerk.accounts.roles import Role
+from leadwerk.contacts import services
+from leadwerk.contacts.models import Person
+
+
+def bearer(membership) -> dict:
+    _, raw = account_services.token_create(membership=membership, name="test")
+    return {"Authorization": f"Bearer {raw}"}
+
+
+def post(client, url, data, member):
+    return client.post(url, data, content_type="application/json", headers=bearer(member))
+
+
+def test_create_normalises_and_reports_matches(client, marketing):
+    body = post(client, "/api/v1/people", {"last_name": "KRAUSE", "email": " Krause@Example.DE"}, marketing)
+    assert body.status_code == 201
+    assert body.json()["person"]["email"] == "krause@example.de" and body.json()["created"] is True
+    again = post(
+        client, "/api/v1/people", {"last_name": "Krause", "email": "krause@example.de", "city": "Ulm"}, marketing
+    )
+    assert again.status_code == 200
+    assert again.json()["created"] is False and again.json()["match_reason"] == "email"
+    assert again.json()["person"]["city"] == "Ulm"
+    assert Person.objects.count() == 1
+
+
+def test_missing_last_name_is_422_with_field(client, marketing):
+    response = post(client, "/api/v1/people", {"first_name": "Anna"}, marketing)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "last_name"
+
+
+def test_upsert_by_external_id_updates_then_creates(client, marketing):
+    first = post(
+        client, "/api/v1/people/upsert?key=external_id", {"last_name": "Vogel", "external_id": "ERP-1"}, marketing
+    )
+    assert first.status_code == 201
+    second = post(
+        client,
+        "/api/v1/people/upsert?key=external_id",
+        {"last_name": "Vogel", "external_id": "ERP-1", "city": "Jena"},
+        marketing,
+    )
+    assert second.status_code == 200 and second.json()["person"]["city"] == "Jena"
+    assert Person.objects.count() == 1
+    bad = post(client, "/api/v1/people/upsert?key=name", {"last_name": "Vogel"}, marketing)
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "key"
+
+
+def test_list_is_cursor_paginated_and_filtered(client, marketing, tenant):
+    for i in range(7):
+        PersonFactory(tenant=tenant, last_name=f"N{i}", last_name_key=f"n{i}")
+    page = client.get("/api/v1/people", {"limit": 5}, headers=bearer(marketing)).json()
+    assert [p["last_name"] for p in page["items"]] == ["N0", "N1", "N2", "N3", "N4"]
+    rest = client.get("/api/v1/people", {"limit": 5, "cursor": page["next_cursor"]}, headers=bearer(marketing)).json()
+    assert [p["last_name"] for p in rest["items"]] == ["N5", "N6"] and rest["next_cursor"] is None
+    found = client.get("/api/v1/people", {"q": "n3"}, headers=bearer(marketing)).json()
+    assert [p["last_name"] for p in found["items"]] == ["N3"]
+
+
+def test_patch_consent_and_delete(client, marketing):
+    pid = post(client, "/api/v1/people", {"last_name": "Haas"}, marketing).json()["person"]["id"]
+    headers = bearer(marketing)
+    response = client.patch(
+        f"/api/v1/people/{pid}",
+        {"phone": "0221 123456", "tags": ["Messe"]},
+        content_type="application/json",
+        headers=headers,
+    )
+    assert response.json()["phone"] == "+49221123456"
+    consent = post(
+        client,
+        f"/api/v1/people/{pid}/consents",
+        {"channel": "phone", "status": "granted", "source": "agent"},
+        marketing,
+    )
+    assert consent.status_code == 201
+    assert client.get(f"/api/v1/people/{pid}", headers=headers).json()["consent_phone"] == "granted"
+    assert len(client.get(f"/api/v1/people/{pid}/consents", headers=headers).json()) == 1
+    assert client.delete(f"/api/v1/people/{pid}", headers=headers).status_code == 204
+    assert not Person.objects.exists()
+
+
+def test_organisations_crud(client, marketing):
+    created = post(
+        client,
+        "/api/v1/organizations",
+        {"name": "Datenwerk GmbH", "vat_id": "DE123456789", "website": "datenwerk.de"},
+        marketing,
+    )
+    assert created.status_code == 201 and created.json()["website"] == "https://datenwerk.de"
+    oid = created.json()["id"]
+    headers = bearer(marketing)
+    patched = client.patch(
+        f"/api/v1/organizations/{oid}", {"city": "leipzig"}, content_type="application/json", headers=headers
+    )
+    assert patched.json()["city"] == "Leipzig" and patched.json()["name"] == "Datenwerk GmbH"
+    listed = client.get("/api/v1/organizations", {"q": "daten"}, headers=headers).json()
+    assert [o["id"] for o in listed["items"]] == [oid]
+    assert client.delete(f"/api/v1/organizations/{oid}", headers=headers).status_code == 204
+
+
+def test_suppression_through_api(client, privacy, marketing):
+    services.person_create(by=marketing, data={"last_name": "Z", "email": "z@example.de"})
+    response = post(
+        client, "/api/v1/suppressions", {"kind": "email", "value": "z@example.de", "reason": "bounce"}, privacy
+    )
+    assert response.status_code == 201
+    assert Person.objects.get().suppressed_reason == "bounce"
+
+
+@pytest.fixture
+def foreign(other_tenant):
+    return {"person": PersonFactory(tenant=other_tenant), "organization": OrganizationFactory(tenant=other_tenant)}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "payload"),
+    [
+        ("get", "/api/v1/people/{person}", None),
+        ("patch", "/api/v1/people/{person}", {"city": "X"}),
+        ("delete", "/api/v1/people/{person}", None),
+        ("get", "/api/v1/people/{person}/consents", None),
+        ("post", "/api/v1/people/{person}/consents", {"channel": "email", "status": "granted"}),
+        ("get", "/api/v1/organizations/{organization}", None),
+        ("patch", "/api/v1/organizations/{organization}", {"city": "X"}),
+        ("delete", "/api/v1/organizations/{organization}", None),
+    ],
+)
+@pytest.mark.parametrize("caller", ["admin_here", "agent_here"])
+def test_foreign_and_forbidden_objects_are_404(client, request, tenant, foreign, method, path, payload, caller):
+    from tests.factories import MembershipFactory
+
+    if caller == "admin_here":
+        member = MembershipFactory(tenant=tenant, role=Role.ADMIN)
+        objects = foreign  # another tenant's records
+    else:
+        member = MembershipFactory(tenant=tenant, role=Role.AGENT)
+        objects = {"person": PersonFactory(tenant=tenant), "organization": OrganizationFactory(tenant=tenant)}
+    url = path.format(person=objects["person"].pk, organization=objects["organization"].pk)
+    kwargs = {"data": payload, "content_type": "application/json"} if payload is not None else {}
+    assert getattr(client, method)(url, headers=bearer(member), **kwargs).status_code == 404
+    assert Person.objects.filter(pk=objects["person"].pk).exists()
+
+
+def test_agents_cannot_list_or_create_people(client, agent):
+    assert client.get("/api/v1/people", headers=bearer(agent)).json()["items"] == []
+    assert post(client, "/api/v1/people", {"last_name": "X"}, agent).status_code == 403
+    assert not Person.objects.exists()

@@ -1,0 +1,165 @@
+"""Screens of the marketing database: role walls, tenant walls, forms, search and paging."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import login
+from django.urls import reverse
+from tests.factories import OrganizationFactory, PersonFactory
+
+from leadwerk.accounts.roles import Role
+from leadwerk.contacts import services
+from leadwerk.contacts.models import Person
+
+READERS = {Role.ADMIN, Role.MANAGER, Role.MARKETING, Role.PRIVACY}
+WRITERS = {Role.ADMIN, Role.MARKETING}
+ADMINS = {Role.ADMIN, Role.MARKETING, Role.PRIVACY}
+
+
+@pytest.fixture
+def person(tenant):
+    return PersonFactory(tenant=tenant, last_name="Becker", last_name_key="becker")
+
+
+@pytest.fixture
+def organization(tenant):
+    return OrganizationFactory(tenant=tenant, name="Autohaus Nord GmbH", name_key="autohaus nord gmbh")
+
+
+PAGES = [
+    ("contacts:person_list", {}, READERS),
+    ("contacts:person_create", {}, WRITERS),
+    ("contacts:person_detail", {"pk": "person"}, READERS),
+    ("contacts:person_edit", {"pk": "person"}, WRITERS),
+    ("contacts:person_delete", {"pk": "person"}, WRITERS),
+    ("contacts:organization_list", {}, READERS),
+    ("contacts:organization_create", {}, WRITERS),
+    ("contacts:organization_detail", {"pk": "organization"}, READERS),
+    ("contacts:organization_edit", {"pk": "organization"}, WRITERS),
+    ("contacts:suppression_list", {}, ADMINS),
+]
+
+
+def _url(name, kwargs, tenant_slug, objects):
+    resolved = {key: objects[value].pk for key, value in kwargs.items()}
+    return reverse(name, kwargs={"tenant": tenant_slug, **resolved})
+
+
+@pytest.mark.parametrize(("name", "kwargs", "allowed"), PAGES)
+def test_each_role_gets_exactly_its_contact_pages(client, members_by_role, person, organization, name, kwargs, allowed):
+    url = _url(name, kwargs, "nordstern", {"person": person, "organization": organization})
+    for role, membership in members_by_role.items():
+        client.force_login(membership.user)
+        assert client.get(url).status_code == (200 if role in allowed else 404), f"{role} {name}"
+
+
+@pytest.mark.parametrize(("name", "kwargs", "allowed"), PAGES)
+def test_outsider_gets_404_with_own_tenant_and_our_ids(client, outsider, person, organization, name, kwargs, allowed):
+    login(client, outsider)
+    url = _url(name, kwargs, outsider.tenant.slug, {"person": person, "organization": organization})
+    expected = 404 if kwargs else 200  # their own lists exist, our objects do not
+    assert client.get(url).status_code == expected
+
+
+@pytest.mark.parametrize("name", ["contacts:person_delete", "contacts:person_consent", "contacts:organization_delete"])
+def test_writes_to_foreign_objects_are_404_and_change_nothing(client, outsider, person, organization, name):
+    login(client, outsider)
+    pk = organization.pk if "organization" in name else person.pk
+    assert (
+        client.post(reverse(name, kwargs={"tenant": outsider.tenant.slug, "pk": pk}), {"channel": "email"}).status_code
+        == 404
+    )
+    assert Person.objects.filter(pk=person.pk).exists()
+
+
+def test_create_form_shows_field_errors_and_saves_nothing(client, marketing):
+    login(client, marketing)
+    response = client.post(
+        reverse("contacts:person_create", kwargs={"tenant": "nordstern"}), {"first_name": "Anna", "country": "DE"}
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors["last_name"]
+    assert not Person.objects.exists()
+
+
+def test_create_and_edit_through_the_forms(client, marketing, organization):
+    login(client, marketing)
+    response = client.post(
+        reverse("contacts:person_create", kwargs={"tenant": "nordstern"}),
+        {"last_name": "wagner", "first_name": "jonas", "email": "J.Wagner@Example.de", "organization": organization.pk,
+         "country": "DE", "language": "de", "tags": "Messe 2026, VIP"},
+    )  # fmt: skip
+    person = Person.objects.get()
+    assert response.status_code == 302 and response["Location"].endswith(f"/people/{person.pk}/")
+    assert (person.first_name, person.last_name, person.email) == ("Jonas", "Wagner", "j.wagner@example.de")
+    assert sorted(person.tags.values_list("name", flat=True)) == ["Messe 2026", "VIP"]
+    url = reverse("contacts:person_edit", kwargs={"tenant": "nordstern", "pk": person.pk})
+    response = client.post(
+        url, {"last_name": "Wagner", "first_name": "Jonas", "email": "", "country": "DE", "tags": "VIP"}
+    )
+    assert response.status_code == 302
+    person.refresh_from_db()
+    assert person.email == "" and list(person.tags.values_list("name", flat=True)) == ["VIP"]
+    detail = client.get(reverse("contacts:person_detail", kwargs={"tenant": "nordstern", "pk": person.pk}))
+    assert b"Wagner" in detail.content
+
+
+def test_consent_is_recorded_from_the_detail_page(client, marketing, person):
+    login(client, marketing)
+    url = reverse("contacts:person_consent", kwargs={"tenant": "nordstern", "pk": person.pk})
+    client.post(url, {"channel": "phone", "status": "granted", "source": "agent", "proof_form": "Call 12.3."})
+    person.refresh_from_db()
+    assert person.consent_phone == "granted"
+
+
+def test_search_finds_by_email_postcode_name_and_organisation(client, marketing, tenant, organization):
+    login(client, marketing)
+    services.person_create(
+        by=marketing,
+        data={
+            "last_name": "Öztürk",
+            "first_name": "Ali",
+            "email": "ali@oz.de",
+            "postcode": "50667",
+            "organization": organization,
+        },
+    )
+    services.person_create(by=marketing, data={"last_name": "Schulz", "email": "s@x.de", "postcode": "80331"})
+    url = reverse("contacts:person_list", kwargs={"tenant": "nordstern"})
+    for query in ("ali@oz", "50667", "öztürk", "oeztuerk", "Ali Öztürk", "Autohaus"):
+        names = [p.last_name for p in client.get(url, {"q": query}).context["page"].items]
+        assert names == ["Öztürk"], query
+
+
+def test_people_list_pages_by_cursor_without_count(client, marketing, tenant, django_assert_max_num_queries):
+    for i in range(120):
+        PersonFactory(tenant=tenant, last_name=f"Name{i:03d}", last_name_key=f"name{i:03d}")
+    login(client, marketing)
+    url = reverse("contacts:person_list", kwargs={"tenant": "nordstern"})
+    client.get(url)
+    with django_assert_max_num_queries(10) as captured:
+        first = client.get(url)
+    assert not any("COUNT(" in q["sql"].upper() for q in captured.captured_queries)
+    names = [p.last_name for p in first.context["page"].items]
+    assert names[0] == "Name000" and len(names) == 50
+    second = client.get(url, {"cursor": first.context["page"].next_cursor})
+    assert second.context["page"].items[0].last_name == "Name050"
+    third = client.get(url, {"cursor": second.context["page"].next_cursor})
+    assert len(third.context["page"].items) == 20 and third.context["page"].next_cursor is None
+
+
+def test_empty_state_invites_to_add(client, marketing):
+    login(client, marketing)
+    response = client.get(reverse("contacts:person_list", kwargs={"tenant": "nordstern"}))
+    assert b"No people yet" in response.content
+
+
+def test_suppression_form_blocks_a_person(client, privacy, marketing):
+    p = services.person_create(by=marketing, data={"last_name": "Lang", "email": "lang@example.de"}).person
+    login(client, privacy)
+    url = reverse("contacts:suppression_list", kwargs={"tenant": "nordstern"})
+    response = client.post(url, {"kind": "email", "value": "x", "reason": "objection"})
+    assert response.status_code == 200 and response.context["form"].errors["value"]
+    assert client.post(url, {"kind": "email", "value": "lang@example.de", "reason": "objection"}).status_code == 302
+    p.refresh_from_db()
+    assert p.suppressed_reason == "objection"

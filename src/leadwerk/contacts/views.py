@@ -1,0 +1,252 @@
+"""Screens of the marketing database: people, organisations, consent, suppressions."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.db.models import Prefetch
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from leadwerk.accounts.decorators import tenant_view
+from leadwerk.accounts.models import AuditEntry
+from leadwerk.core.exceptions import DomainError
+from leadwerk.core.paging import keyset_paginate
+
+from . import selectors, services
+from .forms import ConsentForm, OrganizationForm, PersonFilterForm, PersonForm, SuppressionForm
+from .models import Channel, ConsentStatus, Organization, Person, Suppression, Tag
+from .normalize import FLAG_LABELS
+from .roles import CONTACT_ADMINS, CONTACT_READERS, CONTACT_WRITERS
+
+PAGE_SIZE = 50
+
+
+def _form_error(form, exc: DomainError) -> None:
+    field = exc.field if exc.field in form.fields else None
+    if exc.field and exc.field.startswith("attributes."):
+        candidate = "attr_" + exc.field.split(".", 1)[1]
+        field = candidate if candidate in form.fields else None
+    form.add_error(field, exc.message)
+
+
+def _partial(request: HttpRequest, template: str, name: str) -> str:
+    return f"{template}#{name}" if request.htmx and not request.htmx.boosted else template
+
+
+# --- people -----------------------------------------------------------------------------------
+
+
+@tenant_view(roles=CONTACT_READERS)
+def person_list(request: HttpRequest) -> HttpResponse:
+    form = PersonFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    people = selectors.person_filter(membership=request.membership, filters=filters)
+    sort = filters.get("sort") or "name"
+    page = keyset_paginate(
+        people.select_related("organization"),
+        key="last_name_key" if sort == "name" else "-pk",
+        cursor=filters.get("cursor"),
+        size=PAGE_SIZE,
+    )
+    context = {
+        "page": page,
+        "filters": filters,
+        "channels": Channel.choices,
+        "statuses": ConsentStatus.choices,
+        "tags": Tag.objects.visible_to(request.membership).order_by("name"),
+        "can_write": request.membership.role in CONTACT_WRITERS,
+    }
+    return render(request, _partial(request, "contacts/person_list.html", "person-table"), context)
+
+
+@tenant_view(roles=CONTACT_WRITERS)
+def person_create(request: HttpRequest) -> HttpResponse:
+    form = PersonForm(request.POST or None, tenant=request.tenant)
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = services.person_create(
+                by=request.membership,
+                data=form.data_values(),
+                attributes=form.attribute_values(),
+                tags=form.tag_names(),
+            )
+        except DomainError as exc:
+            _form_error(form, exc)
+        else:
+            if not result.created:
+                messages.info(request, _("This person already existed; the record was completed with your input."))
+            elif result.match is not None:
+                messages.warning(request, _("Saved. It looks like a possible duplicate; please review it."))
+            else:
+                messages.success(request, _("%(name)s saved.") % {"name": result.person.full_name})
+            return redirect("contacts:person_detail", tenant=request.tenant.slug, pk=result.person.pk)
+    return render(request, "contacts/person_form.html", {"form": form, "person": None})
+
+
+@tenant_view(roles=CONTACT_READERS)
+def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    person = get_object_or_404(
+        Person.objects.visible_to(request.membership).select_related("organization", "duplicate_of"), pk=pk
+    )
+    consents = person.consents.select_related("recorded_by__user")
+    timeline = (
+        AuditEntry.objects.filter(tenant_id=person.tenant_id, content_type__model="person", object_pk=str(person.pk))
+        .select_related("actor")
+        .order_by("-timestamp")[:50]
+    )
+    context = {
+        "person": person,
+        "current_consent": [(value, label, person.consent_for(value)) for value, label in Channel.choices],
+        "consents": consents,
+        "timeline": timeline,
+        "affiliations": person.affiliations.select_related("organization"),
+        "flags": [FLAG_LABELS.get(flag, flag) for flag in person.quality_flags],
+        "attributes": selectors.attribute_display(person.tenant_id, "person", person.attributes),
+        "tags": person.tags.all(),
+        "consent_form": ConsentForm(),
+        "can_write": request.membership.role in CONTACT_WRITERS,
+    }
+    return render(request, "contacts/person_detail.html", context)
+
+
+@tenant_view(roles=CONTACT_WRITERS)
+def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    person = get_object_or_404(Person.objects.visible_to(request.membership), pk=pk)
+    form = PersonForm(request.POST or None, instance=person, tenant=request.tenant)
+    if request.method == "POST" and form.is_valid():
+        try:
+            person.refresh_from_db()
+            services.person_update(
+                person=person, by=request.membership, data=form.data_values(), attributes=form.attribute_values()
+            )
+            services.person_tags_set(person=person, by=request.membership, names=form.tag_names())
+        except DomainError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, _("Changes saved."))
+            return redirect("contacts:person_detail", tenant=request.tenant.slug, pk=person.pk)
+    return render(request, "contacts/person_form.html", {"form": form, "person": person})
+
+
+@tenant_view(roles=CONTACT_WRITERS)
+def person_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    person = get_object_or_404(Person.objects.visible_to(request.membership), pk=pk)
+    if request.method == "POST":
+        services.person_delete(person=person, by=request.membership)
+        messages.success(request, _("%(name)s deleted.") % {"name": person.full_name})
+        return redirect("contacts:person_list", tenant=request.tenant.slug)
+    return render(request, _partial(request, "contacts/person_delete.html", "dialog"), {"person": person})
+
+
+@tenant_view(roles=CONTACT_WRITERS)
+@require_POST
+def person_consent(request: HttpRequest, pk: int) -> HttpResponse:
+    person = get_object_or_404(Person.objects.visible_to(request.membership), pk=pk)
+    form = ConsentForm(request.POST)
+    if form.is_valid():
+        try:
+            services.consent_record(person=person, by=request.membership, **form.cleaned_data)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Consent recorded."))
+    else:
+        messages.error(request, _("The consent could not be recorded: check channel, status and source."))
+    return redirect("contacts:person_detail", tenant=request.tenant.slug, pk=person.pk)
+
+
+# --- organisations ------------------------------------------------------------------------------
+
+
+@tenant_view(roles=CONTACT_READERS)
+def organization_list(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "")
+    orgs = Organization.objects.visible_to(request.membership).search(query)
+    page = keyset_paginate(orgs, key="name_key", cursor=request.GET.get("cursor"), size=PAGE_SIZE)
+    context = {"page": page, "query": query, "can_write": request.membership.role in CONTACT_WRITERS}
+    return render(request, _partial(request, "contacts/organization_list.html", "organization-table"), context)
+
+
+@tenant_view(roles=CONTACT_WRITERS)
+def organization_create(request: HttpRequest) -> HttpResponse:
+    form = OrganizationForm(request.POST or None, tenant=request.tenant)
+    if request.method == "POST" and form.is_valid():
+        try:
+            org = services.organization_create(
+                by=request.membership, data=form.data_values(), attributes=form.attribute_values()
+            )
+        except DomainError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, _("%(name)s saved.") % {"name": org})
+            return redirect("contacts:organization_detail", tenant=request.tenant.slug, pk=org.pk)
+    return render(request, "contacts/organization_form.html", {"form": form, "organization": None})
+
+
+@tenant_view(roles=CONTACT_READERS)
+def organization_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    org = get_object_or_404(
+        Organization.objects.visible_to(request.membership)
+        .select_related("parent")
+        .prefetch_related(Prefetch("children", queryset=Organization.objects.order_by("name_key"))),
+        pk=pk,
+    )
+    people = org.people.order_by("last_name_key", "pk")[:200]
+    context = {
+        "organization": org,
+        "people": people,
+        "flags": [FLAG_LABELS.get(flag, flag) for flag in org.quality_flags],
+        "attributes": selectors.attribute_display(org.tenant_id, "organization", org.attributes),
+        "can_write": request.membership.role in CONTACT_WRITERS,
+    }
+    return render(request, "contacts/organization_detail.html", context)
+
+
+@tenant_view(roles=CONTACT_WRITERS)
+def organization_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    org = get_object_or_404(Organization.objects.visible_to(request.membership), pk=pk)
+    form = OrganizationForm(request.POST or None, instance=org, tenant=request.tenant)
+    if request.method == "POST" and form.is_valid():
+        try:
+            org.refresh_from_db()
+            services.organization_update(
+                organization=org, by=request.membership, data=form.data_values(), attributes=form.attribute_values()
+            )
+        except DomainError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, _("Changes saved."))
+            return redirect("contacts:organization_detail", tenant=request.tenant.slug, pk=org.pk)
+    return render(request, "contacts/organization_form.html", {"form": form, "organization": org})
+
+
+@tenant_view(roles=CONTACT_WRITERS)
+@require_POST
+def organization_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    org = get_object_or_404(Organization.objects.visible_to(request.membership), pk=pk)
+    services.organization_delete(organization=org, by=request.membership)
+    messages.success(request, _("%(name)s deleted; its people stay.") % {"name": org})
+    return redirect("contacts:organization_list", tenant=request.tenant.slug)
+
+
+# --- suppressions --------------------------------------------------------------------------------
+
+
+@tenant_view(roles=CONTACT_ADMINS)
+def suppression_list(request: HttpRequest) -> HttpResponse:
+    form = SuppressionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.suppression_add(by=request.membership, **form.cleaned_data)
+        except DomainError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, _("Blocked for marketing."))
+            return redirect("contacts:suppression_list", tenant=request.tenant.slug)
+    entries = (
+        Suppression.objects.visible_to(request.membership).select_related("created_by__user").order_by("-created_at")
+    )
+    page = keyset_paginate(entries, key="-pk", cursor=request.GET.get("cursor"), size=PAGE_SIZE)
+    return render(request, "contacts/suppression_list.html", {"form": form, "page": page})
