@@ -250,6 +250,12 @@ class Person(TenantModel, Address):
         # Leads and customers arrive with later issues; until then every person is a target.
         return "target"
 
+    @property
+    def suppressed_label(self) -> str:
+        if not self.suppressed_reason:
+            return ""
+        return str(Suppression.Reason(self.suppressed_reason).label)
+
     def consent_for(self, channel: str) -> str:
         return getattr(self, f"consent_{channel}")
 

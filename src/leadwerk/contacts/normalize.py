@@ -183,9 +183,11 @@ def normalize_name(value: object) -> str:
     words = text.split(" ")
     lowered = [word.lower() for word in words]
     last_core = max((i for i, word in enumerate(lowered) if word not in _PARTICLES), default=-1)
-    return " ".join(
+    fixed = " ".join(
         lowered[i] if i < last_core and lowered[i] in _PARTICLES else _title(word) for i, word in enumerate(words)
     )
+    # Case mapping can decompose ("ı̀".title() is "I" + combining grave), so recompose.
+    return fixed if fixed.isascii() else unicodedata.normalize("NFC", fixed)
 
 
 # --- e-mail ----------------------------------------------------------------------

@@ -98,7 +98,10 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     context = {
         "person": person,
-        "current_consent": [(value, label, person.consent_for(value)) for value, label in Channel.choices],
+        "current_consent": [
+            (value, label, person.consent_for(value), ConsentStatus(person.consent_for(value)).label)
+            for value, label in Channel.choices
+        ],
         "consents": consents,
         "timeline": timeline,
         "affiliations": person.affiliations.select_related("organization"),
