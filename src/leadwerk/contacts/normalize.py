@@ -180,13 +180,29 @@ def normalize_name(value: object) -> str:
     text = clean_text(value)
     if not text or not _case_is_garbled(text):
         return text
+    fixed = _fix_case(text)
+    if fixed.isascii():
+        return fixed
+    # Unicode case mapping can change composition: title-casing "ı̀" gives "I" + U+0300, which NFC
+    # turns into "Ì", and the result may still look garbled. Settle on a fixed point so that
+    # normalising a normalised name changes nothing.
+    for _ in range(3):
+        if not _case_is_garbled(fixed):
+            break
+        again = _fix_case(fixed)
+        if again == fixed:
+            break
+        fixed = again
+    return fixed
+
+
+def _fix_case(text: str) -> str:
     words = text.split(" ")
     lowered = [word.lower() for word in words]
     last_core = max((i for i, word in enumerate(lowered) if word not in _PARTICLES), default=-1)
     fixed = " ".join(
         lowered[i] if i < last_core and lowered[i] in _PARTICLES else _title(word) for i, word in enumerate(words)
     )
-    # Case mapping can decompose ("ı̀".title() is "I" + combining grave), so recompose.
     return fixed if fixed.isascii() else unicodedata.normalize("NFC", fixed)
 
 

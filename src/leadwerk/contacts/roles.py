@@ -7,3 +7,5 @@ CONTACT_READERS = frozenset({Role.ADMIN, Role.MANAGER, Role.MARKETING, Role.PRIV
 CONTACT_WRITERS = frozenset({Role.ADMIN, Role.MARKETING})
 # Defining attributes and handling suppressions.
 CONTACT_ADMINS = frozenset({Role.ADMIN, Role.MARKETING, Role.PRIVACY})
+# Exports carry personal data out of the system: only the roles that work with it in bulk.
+CONTACT_EXPORTERS = frozenset({Role.ADMIN, Role.MANAGER, Role.MARKETING})

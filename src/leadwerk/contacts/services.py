@@ -520,3 +520,26 @@ def attribute_define(
         raise ValidationFailed(_("Give at least one choice."), field="choices")
     definition.save()
     return definition
+
+
+# --- exports --------------------------------------------------------------------------------------
+
+
+def export_record(*, by: Membership, what: str, rows: int, file_format: str, filters: Mapping[str, Any]) -> None:
+    """Every export is written to the audit log: who took how many records out, in which form, filtered how."""
+    from auditlog.models import LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    from leadwerk.accounts.models import AuditEntry
+
+    AuditEntry.objects.create(
+        content_type=ContentType.objects.get_for_model(Person),
+        object_pk="",
+        object_repr=f"Export {what}: {rows} ({file_format})",
+        action=LogEntry.Action.ACCESS,
+        changes={"export": [what, file_format], "rows": [None, rows]},
+        actor=by.user,
+        actor_email=by.user.email,
+        tenant_id=by.tenant_id,
+        additional_data={"tenant_id": by.tenant_id, "filters": {k: str(v) for k, v in filters.items() if v}},
+    )

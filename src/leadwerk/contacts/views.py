@@ -4,21 +4,24 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.db.models import Prefetch
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from leadwerk.accounts.decorators import tenant_view
 from leadwerk.accounts.models import AuditEntry
 from leadwerk.core.exceptions import DomainError
+from leadwerk.core.exports import csv_rows, xlsx_bytes
 from leadwerk.core.paging import keyset_paginate
 
 from . import selectors, services
 from .forms import ConsentForm, OrganizationForm, PersonFilterForm, PersonForm, SuppressionForm
-from .models import Channel, ConsentStatus, Organization, Person, Suppression, Tag
+from .models import AttributeDefinition, Channel, ConsentStatus, Organization, Person, Suppression, Tag
 from .normalize import FLAG_LABELS
-from .roles import CONTACT_ADMINS, CONTACT_READERS, CONTACT_WRITERS
+from .roles import CONTACT_ADMINS, CONTACT_EXPORTERS, CONTACT_READERS, CONTACT_WRITERS
 
 PAGE_SIZE = 50
 
@@ -57,6 +60,7 @@ def person_list(request: HttpRequest) -> HttpResponse:
         "statuses": ConsentStatus.choices,
         "tags": Tag.objects.visible_to(request.membership).order_by("name"),
         "can_write": request.membership.role in CONTACT_WRITERS,
+        "can_export": request.membership.role in CONTACT_EXPORTERS,
     }
     return render(request, _partial(request, "contacts/person_list.html", "person-table"), context)
 
@@ -158,6 +162,48 @@ def person_consent(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.error(request, _("The consent could not be recorded: check channel, status and source."))
     return redirect("contacts:person_detail", tenant=request.tenant.slug, pk=person.pk)
+
+
+PERSON_EXPORT_COLUMNS = [
+    ("salutation", gettext_lazy("Salutation")), ("title", gettext_lazy("Title")), ("first_name", gettext_lazy("First name")),
+    ("last_name", gettext_lazy("Last name")), ("organization__name", gettext_lazy("Organisation")), ("position", gettext_lazy("Position")),
+    ("department", gettext_lazy("Department")), ("email", gettext_lazy("E-mail")), ("phone", gettext_lazy("Phone")), ("mobile", gettext_lazy("Mobile")),
+    ("street", gettext_lazy("Street and number")), ("postcode", gettext_lazy("Postcode")), ("city", gettext_lazy("City")),
+    ("country", gettext_lazy("Country")), ("language", gettext_lazy("Language")), ("consent_email", gettext_lazy("Consent e-mail")),
+    ("consent_phone", gettext_lazy("Consent phone")), ("consent_post", gettext_lazy("Consent post")), ("external_id", gettext_lazy("External id")),
+]  # fmt: skip
+
+
+@tenant_view(roles=CONTACT_EXPORTERS)
+def person_export(request: HttpRequest) -> HttpResponse:
+    """The current list (same filters) as CSV or XLSX, in the user's language; audit-logged."""
+    form = PersonFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    file_format = "xlsx" if request.GET.get("format") == "xlsx" else "csv"
+    people = selectors.person_filter(membership=request.membership, filters=filters).order_by("last_name_key", "pk")
+    attributes = list(AttributeDefinition.objects.filter(tenant=request.tenant, record_type="person"))
+    fields = [name for name, _label in PERSON_EXPORT_COLUMNS]
+    header = [str(label) for _name, label in PERSON_EXPORT_COLUMNS] + [d.label for d in attributes]
+    count = people.count()
+
+    def rows():
+        for values in people.values_list(*fields, "attributes").iterator(chunk_size=2000):
+            attrs = values[-1] or {}
+            extra = [", ".join(v) if isinstance(v := attrs.get(d.key, ""), list) else v for d in attributes]
+            yield [*values[:-1], *extra]
+
+    services.export_record(by=request.membership, what="people", rows=count, file_format=file_format, filters=filters)
+    stamp = timezone.localtime().strftime("%Y-%m-%d")
+    filename = f"{request.tenant.slug}-people-{stamp}.{file_format}"
+    if file_format == "xlsx":
+        response = HttpResponse(
+            xlsx_bytes(header, rows(), sheet=str(_("People"))),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    else:
+        response = StreamingHttpResponse(csv_rows(header, rows()), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
 
 
 # --- organisations ------------------------------------------------------------------------------

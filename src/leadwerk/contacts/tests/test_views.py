@@ -163,3 +163,36 @@ def test_suppression_form_blocks_a_person(client, privacy, marketing):
     assert client.post(url, {"kind": "email", "value": "lang@example.de", "reason": "objection"}).status_code == 302
     p.refresh_from_db()
     assert p.suppressed_reason == "objection"
+
+
+def test_export_is_filtered_neutralised_localised_and_audited(client, marketing, tenant):
+    import csv
+    import io
+
+    from leadwerk.accounts.models import AuditEntry
+
+    services.person_create(by=marketing, data={"last_name": "@Sum(A1)", "email": "a@example.de"})
+    services.person_create(by=marketing, data={"last_name": "Klein", "email": "k@example.de", "postcode": "10115"})
+    login(client, marketing)
+    marketing.user.language = "de"
+    marketing.user.save()
+    url = reverse("contacts:person_export", kwargs={"tenant": "nordstern"})
+    response = client.get(url, {"format": "csv"})
+    assert response["Content-Disposition"].startswith('attachment; filename="nordstern-people-')
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+    assert rows[0][:4] == ["Anrede", "Titel", "Vorname", "Nachname"]
+    last_names = sorted(row[3] for row in rows[1:])
+    assert last_names == ["'@Sum(A1)", "Klein"]
+    filtered = b"".join(client.get(url, {"format": "csv", "q": "10115"}).streaming_content).decode("utf-8-sig")
+    assert filtered.count("\n") == 2
+    xlsx = client.get(url, {"format": "xlsx"})
+    assert xlsx.content[:2] == b"PK"
+    entries = AuditEntry.objects.filter(tenant=tenant, action=3)
+    assert entries.count() == 3 and entries.first().actor == marketing.user
+
+
+@pytest.mark.parametrize("role", [Role.AGENT, Role.SALES, Role.PARTNER, Role.PRIVACY])
+def test_export_is_404_for_roles_without_export_right(client, members_by_role, role):
+    login(client, members_by_role[role])
+    assert client.get(reverse("contacts:person_export", kwargs={"tenant": "nordstern"})).status_code == 404
