@@ -96,6 +96,24 @@ class OrganizationForm(_AttributeFormMixin, forms.ModelForm):
         self._add_attributes(tenant, instance.attributes if instance else None)
 
 
+class AttributeDefinitionForm(forms.Form):
+    record_type = forms.ChoiceField(label=_("For"), choices=AttributeDefinition.RecordType.choices)
+    label = forms.CharField(label=_("Label"), max_length=80)
+    key = forms.SlugField(
+        label=_("Key"),
+        max_length=40,
+        help_text=_("Lower-case letters, digits and underscores; used in imports and the API."),
+    )
+    type = forms.ChoiceField(label=_("Type"), choices=AttributeDefinition.Type.choices)
+    choices = forms.CharField(
+        label=_("Choices"), required=False, help_text=_("For choice types: separate with commas.")
+    )
+    required = forms.BooleanField(label=_("Required"), required=False)
+
+    def choice_list(self) -> list[str]:
+        return [part.strip() for part in self.cleaned_data.get("choices", "").split(",") if part.strip()]
+
+
 class ConsentForm(forms.Form):
     channel = forms.ChoiceField(label=_("Channel"), choices=Channel.choices)
     status = forms.ChoiceField(label=_("Status"), choices=ConsentStatus.choices)

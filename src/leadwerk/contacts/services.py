@@ -489,6 +489,13 @@ def suppression_add(*, by: Membership, kind: str, value: str, reason: str, note:
 
 
 @transaction.atomic
+def attribute_delete(*, definition: AttributeDefinition, by: Membership) -> None:
+    """Remove the field; stored values stay in the records' JSON but are no longer shown or exported."""
+    _require(by, frozenset({"admin"}))
+    definition.delete()
+
+
+@transaction.atomic
 def attribute_define(
     *,
     by: Membership,

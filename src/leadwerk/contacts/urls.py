@@ -18,4 +18,6 @@ urlpatterns = [
     path("organizations/<int:pk>/edit/", views.organization_edit, name="organization_edit"),
     path("organizations/<int:pk>/delete/", views.organization_delete, name="organization_delete"),
     path("suppressions/", views.suppression_list, name="suppression_list"),
+    path("attributes/", views.attribute_list, name="attribute_list"),
+    path("attributes/<int:pk>/delete/", views.attribute_delete, name="attribute_delete"),
 ]

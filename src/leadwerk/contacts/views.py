@@ -13,12 +13,13 @@ from django.views.decorators.http import require_POST
 
 from leadwerk.accounts.decorators import tenant_view
 from leadwerk.accounts.models import AuditEntry
+from leadwerk.accounts.roles import MEMBER_ADMINS
 from leadwerk.core.exceptions import DomainError
 from leadwerk.core.exports import csv_rows, xlsx_bytes
 from leadwerk.core.paging import keyset_paginate
 
 from . import selectors, services
-from .forms import ConsentForm, OrganizationForm, PersonFilterForm, PersonForm, SuppressionForm
+from .forms import AttributeDefinitionForm, ConsentForm, OrganizationForm, PersonFilterForm, PersonForm, SuppressionForm
 from .models import AttributeDefinition, Channel, ConsentStatus, Organization, Person, Suppression, Tag
 from .normalize import FLAG_LABELS
 from .roles import CONTACT_ADMINS, CONTACT_EXPORTERS, CONTACT_READERS, CONTACT_WRITERS
@@ -278,6 +279,34 @@ def organization_delete(request: HttpRequest, pk: int) -> HttpResponse:
     services.organization_delete(organization=org, by=request.membership)
     messages.success(request, _("%(name)s deleted; its people stay.") % {"name": org})
     return redirect("contacts:organization_list", tenant=request.tenant.slug)
+
+
+# --- attributes --------------------------------------------------------------------------------------
+
+
+@tenant_view(roles=MEMBER_ADMINS)
+def attribute_list(request: HttpRequest) -> HttpResponse:
+    form = AttributeDefinitionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "choices"}
+        try:
+            definition = services.attribute_define(by=request.membership, choices=form.choice_list(), **data)
+        except DomainError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, _("Attribute %(label)s added.") % {"label": definition.label})
+            return redirect("contacts:attribute_list", tenant=request.tenant.slug)
+    definitions = AttributeDefinition.objects.visible_to(request.membership)
+    return render(request, "contacts/attribute_list.html", {"form": form, "definitions": definitions})
+
+
+@tenant_view(roles=MEMBER_ADMINS)
+@require_POST
+def attribute_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    definition = get_object_or_404(AttributeDefinition.objects.visible_to(request.membership), pk=pk)
+    services.attribute_delete(definition=definition, by=request.membership)
+    messages.success(request, _("Attribute %(label)s removed.") % {"label": definition.label})
+    return redirect("contacts:attribute_list", tenant=request.tenant.slug)
 
 
 # --- suppressions --------------------------------------------------------------------------------

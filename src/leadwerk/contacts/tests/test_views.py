@@ -196,3 +196,33 @@ def test_export_is_filtered_neutralised_localised_and_audited(client, marketing,
 def test_export_is_404_for_roles_without_export_right(client, members_by_role, role):
     login(client, members_by_role[role])
     assert client.get(reverse("contacts:person_export", kwargs={"tenant": "nordstern"})).status_code == 404
+
+
+def test_admin_defines_attributes_that_appear_on_the_person_form(client, admin, marketing):
+    login(client, admin)
+    url = reverse("contacts:attribute_list", kwargs={"tenant": "nordstern"})
+    response = client.post(url, {"record_type": "person", "label": "Interesse", "key": "interest", "type": "choice"})
+    assert response.status_code == 200 and response.context["form"].errors["choices"]
+    client.post(
+        url,
+        {"record_type": "person", "label": "Interesse", "key": "interest", "type": "choice", "choices": "EV, Hybrid"},
+    )
+    login(client, marketing)
+    form_page = client.get(reverse("contacts:person_create", kwargs={"tenant": "nordstern"}))
+    assert "attr_interest" in form_page.context["form"].fields
+    response = client.post(
+        reverse("contacts:person_create", kwargs={"tenant": "nordstern"}),
+        {"last_name": "Berg", "country": "DE", "attr_interest": "Diesel"},
+    )
+    assert response.status_code == 200 and response.context["form"].errors["attr_interest"]
+    client.post(
+        reverse("contacts:person_create", kwargs={"tenant": "nordstern"}),
+        {"last_name": "Berg", "country": "DE", "attr_interest": "EV"},
+    )
+    assert Person.objects.get().attributes == {"interest": "EV"}
+
+
+@pytest.mark.parametrize("role", [Role.MANAGER, Role.MARKETING, Role.AGENT, Role.PRIVACY])
+def test_attribute_screen_is_for_admins_only(client, members_by_role, role):
+    login(client, members_by_role[role])
+    assert client.get(reverse("contacts:attribute_list", kwargs={"tenant": "nordstern"})).status_code == 404
