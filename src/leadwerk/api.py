@@ -43,7 +43,8 @@ api = NinjaAPI(
     description=(
         "Lead management API. Authenticate with a personal token (`Authorization: Bearer …`) or, "
         "from the web app, with the session cookie and an `X-Tenant` header. Lists are paginated "
-        "with `limit` and `offset`; errors carry a `detail` and a list of field `errors`."
+        "with `limit` and `offset` (accounts) or a `cursor` (people, organisations); "
+        "errors carry a `detail` and a list of field `errors`."
     ),
     auth=[TokenAuth(), TenantSessionAuth()],
     urls_namespace="api",

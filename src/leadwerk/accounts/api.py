@@ -1,7 +1,5 @@
 """API for the current user, the tenant, its members, invitations and teams."""
 
-from contextlib import contextmanager
-
 from django.db.models import Q
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
@@ -9,7 +7,8 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
-from leadwerk.core.exceptions import DomainError, ValidationFailed
+from leadwerk.core.exceptions import ValidationFailed
+from leadwerk.core.exceptions import api_field_names as _api_field_names
 
 from . import services
 from .models import Invitation, Membership, Team
@@ -22,13 +21,8 @@ router = Router(tags=["accounts"])
 API_FIELD_NAMES = {"lead": "lead_id", "team": "team_id"}
 
 
-@contextmanager
 def api_field_names():
-    try:
-        yield
-    except DomainError as exc:
-        exc.field = API_FIELD_NAMES.get(exc.field, exc.field)
-        raise
+    return _api_field_names(API_FIELD_NAMES)
 
 
 def _admin_scope(qs, request: HttpRequest):

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.db.models import Count, Q, QuerySet
 
 from .models import ApiToken, AuditEntry, Invitation, Membership, Team, User
-from .roles import AUDIT_READERS, DIRECTORY_READERS
+from .roles import AUDIT_READERS, DIRECTORY_READERS, MEMBER_ADMINS
 
 
 def user_memberships(*, user: User) -> QuerySet[Membership]:
@@ -43,7 +43,8 @@ def tenant_overview(*, membership: Membership) -> Overview:
         )
         members_active, members_inactive = counts["active"], counts["inactive"]
         teams = Team.objects.for_tenant(tenant_id).count()
-        invitations = Invitation.objects.for_tenant(tenant_id).pending().count()
+        if membership.role in MEMBER_ADMINS:
+            invitations = Invitation.objects.for_tenant(tenant_id).pending().count()
     my_team_members: list[Membership] = []
     if membership.team_id:
         my_team_members = list(

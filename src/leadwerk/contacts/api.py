@@ -4,11 +4,11 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Schema, Status
 
-from leadwerk.core.exceptions import ValidationFailed
+from leadwerk.core.exceptions import ValidationFailed, api_field_names
 from leadwerk.core.paging import keyset_paginate
 
 from . import selectors, services
-from .models import Organization, Person
+from .models import Channel, ConsentStatus, Organization, Person
 from .schemas import (
     ConsentIn,
     ConsentOut,
@@ -26,6 +26,7 @@ from .schemas import (
 )
 
 router = Router(tags=["marketing database"])
+FIELD_NAMES = {"organization": "organization_id", "parent": "parent_id"}
 PAGE_MAX = 200
 
 
@@ -42,12 +43,16 @@ def _organization(request: HttpRequest, organization_id: int | None, field: str)
     return org
 
 
+def _blank(key: str, value):
+    """JSON null means "empty": "" for text, False for yes/no, None for numbers."""
+    if value is not None:
+        return value
+    return {"birth_year": None, "use_organization_address": False}.get(key, "")
+
+
 def _person_data(request: HttpRequest, payload: PersonFields) -> dict:
     data = payload.model_dump(exclude_unset=True, exclude={"attributes", "tags", "organization_id"})
-    data = {
-        key: ("" if value is None and key not in ("birth_year", "use_organization_address") else value)
-        for key, value in data.items()
-    }
+    data = {key: _blank(key, value) for key, value in data.items()}
     if "organization_id" in payload.model_fields_set:
         data["organization"] = _organization(request, payload.organization_id, "organization_id")
     return data
@@ -64,8 +69,8 @@ def _saved(result) -> dict:
 
 class PersonFilter(Schema):
     q: str | None = None
-    consent: str | None = None
-    consent_status: str | None = None
+    consent: Channel | None = None
+    consent_status: ConsentStatus | None = None
     tag: str | None = None
     flags: str | None = None
     cursor: str | None = None
@@ -87,13 +92,18 @@ def person_list(request: HttpRequest, filters: Query[PersonFilter]):
     "/people", response={201: PersonSaved, 200: PersonSaved}, summary="Create a person (a sure match updates instead)"
 )
 def person_create(request: HttpRequest, payload: PersonIn):
-    result = services.person_create(
+    with api_field_names(FIELD_NAMES):
+        result = _person_create(request, payload)
+    return Status(201 if result.created else 200, _saved(result))
+
+
+def _person_create(request: HttpRequest, payload: PersonIn):
+    return services.person_create(
         by=request.membership,
         data=_person_data(request, payload),
         attributes=payload.attributes or {},
         tags=payload.tags or [],
     )
-    return Status(201 if result.created else 200, _saved(result))
 
 
 @router.post(
@@ -132,7 +142,8 @@ def person_update(request: HttpRequest, person_id: int, payload: PersonFields):
     data = _person_data(request, payload)
     if "last_name" in data and not data["last_name"]:
         raise ValidationFailed("Enter the last name.", field="last_name")
-    services.person_update(person=person, by=request.membership, data=data, attributes=payload.attributes)
+    with api_field_names(FIELD_NAMES):
+        services.person_update(person=person, by=request.membership, data=data, attributes=payload.attributes)
     if payload.tags is not None:
         services.person_tags_set(person=person, by=request.membership, names=payload.tags)
     person.refresh_from_db()
@@ -174,9 +185,10 @@ def _org_data(request: HttpRequest, payload: OrganizationIn) -> dict:
 
 @router.post("/organizations", response={201: OrganizationOut})
 def organization_create(request: HttpRequest, payload: OrganizationIn):
-    org = services.organization_create(
-        by=request.membership, data=_org_data(request, payload), attributes=payload.attributes or {}
-    )
+    with api_field_names(FIELD_NAMES):
+        org = services.organization_create(
+            by=request.membership, data=_org_data(request, payload), attributes=payload.attributes or {}
+        )
     return Status(201, org)
 
 
@@ -188,9 +200,10 @@ def organization_detail(request: HttpRequest, organization_id: int):
 @router.patch("/organizations/{organization_id}", response=OrganizationOut)
 def organization_update(request: HttpRequest, organization_id: int, payload: OrganizationPatch):
     org = get_object_or_404(Organization.objects.visible_to(request.membership), pk=organization_id)
-    return services.organization_update(
-        organization=org, by=request.membership, data=_org_data(request, payload), attributes=payload.attributes
-    )
+    with api_field_names(FIELD_NAMES):
+        return services.organization_update(
+            organization=org, by=request.membership, data=_org_data(request, payload), attributes=payload.attributes
+        )
 
 
 @router.delete("/organizations/{organization_id}", response={204: None})

@@ -186,7 +186,7 @@ def normalize_name(value: object) -> str:
     # Unicode case mapping can change composition: title-casing "ı̀" gives "I" + U+0300, which NFC
     # turns into "Ì", and the result may still look garbled. Settle on a fixed point so that
     # normalising a normalised name changes nothing.
-    for _ in range(3):
+    for _attempt in range(3):
         if not _case_is_garbled(fixed):
             break
         again = _fix_case(fixed)

@@ -5,7 +5,7 @@ from leadwerk.accounts.roles import Role
 # Until call lists and leads exist, agents, sales and partners see no contacts at all (fails closed).
 CONTACT_READERS = frozenset({Role.ADMIN, Role.MANAGER, Role.MARKETING, Role.PRIVACY})
 CONTACT_WRITERS = frozenset({Role.ADMIN, Role.MARKETING})
-# Defining attributes and handling suppressions.
+# Handling suppressions and recording consent on behalf of people (tenant-defined attributes: MEMBER_ADMINS).
 CONTACT_ADMINS = frozenset({Role.ADMIN, Role.MARKETING, Role.PRIVACY})
 # Exports carry personal data out of the system: only the roles that work with it in bulk.
 CONTACT_EXPORTERS = frozenset({Role.ADMIN, Role.MANAGER, Role.MARKETING})

@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 
 from leadwerk.accounts.models import Membership
 
-from .models import AttributeDefinition, Person
+from .models import AttributeDefinition, Channel, ConsentStatus, Person
 
 
 def person_filter(*, membership: Membership, filters: dict[str, Any]) -> QuerySet[Person]:
@@ -16,6 +16,10 @@ def person_filter(*, membership: Membership, filters: dict[str, Any]) -> QuerySe
     if filters.get("q"):
         people = people.search(filters["q"])
     channel, status = filters.get("consent"), filters.get("consent_status")
+    if channel not in Channel.values:
+        channel = None
+    if status not in ConsentStatus.values:
+        status = None
     if channel and status:
         people = people.filter(**{f"consent_{channel}": status})
     elif channel:

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from leadwerk.accounts.models import Membership, Tenant
+from leadwerk.accounts.roles import MEMBER_ADMINS
 from leadwerk.core.exceptions import ValidationFailed
 
 from . import normalize as n
@@ -219,9 +220,25 @@ def _check_organization(tenant_id: int, organization: Organization | None) -> No
         raise ValidationFailed(_("Choose an organisation of this tenant."), field="organization")
 
 
+def _validate_fields(instance, exclude: list[str]) -> None:
+    """Model-level checks (choices, lengths, IP format) as field errors instead of database errors."""
+    from django.core.exceptions import ValidationError
+
+    try:
+        instance.clean_fields(exclude=exclude)
+    except ValidationError as exc:
+        field, messages = next(iter(exc.message_dict.items()))
+        raise ValidationFailed(messages[0], field=field) from exc
+
+
 def _apply_person(person: Person, clean: dict[str, Any], flags: list[str]) -> None:
     for key, value in clean.items():
         setattr(person, key, value)
+    _validate_fields(person, ["tenant", "organization", "duplicate_of", "last_name_key", "attributes", "quality_flags"])
+    if person.external_id:
+        clash = Person.objects.filter(tenant_id=person.tenant_id, external_id=person.external_id)
+        if clash.exclude(pk=person.pk).exists():
+            raise ValidationFailed(_("Another person has this external id."), field="external_id")
     person.last_name_key = name_key(person.last_name)
     person.quality_flags = flags
     person.suppressed_reason = _suppression_reason(
@@ -263,8 +280,8 @@ def person_create(
     match = person_match(
         tenant_id=tenant.pk,
         email=clean.get("email", "") if "email_invalid" not in flags else "",
-        phone=clean.get("phone", "") if "phone_invalid" not in flags else "",
-        mobile=clean.get("mobile", "") if "phone_invalid" not in flags else "",
+        phone=clean.get("phone", "") if clean.get("phone", "").startswith("+") else "",
+        mobile=clean.get("mobile", "") if clean.get("mobile", "").startswith("+") else "",
         first_name=clean.get("first_name", ""),
         last_name=clean["last_name"],
         postcode=clean.get("postcode", ""),
@@ -346,6 +363,13 @@ def _apply_organization(org: Organization, clean: dict[str, Any], flags: list[st
         raise ValidationFailed(_("Choose another organisation of this tenant as parent."), field="parent")
     for key, value in clean.items():
         setattr(org, key, value)
+    _validate_fields(org, ["tenant", "parent", "name_key", "attributes", "quality_flags"])
+    ancestor, seen = parent, set()
+    while ancestor is not None and org.pk:
+        if ancestor.pk == org.pk or ancestor.pk in seen:
+            raise ValidationFailed(_("An organisation cannot be its own parent, also not indirectly."), field="parent")
+        seen.add(ancestor.pk)
+        ancestor = ancestor.parent
     org.name_key = name_key(org.name)
     org.quality_flags = flags
 
@@ -427,6 +451,14 @@ def consent_record(
     if status == ConsentStatus.GRANTED and source == Consent.Source.IMPORT and not (proof_form or doi_confirmed_at):
         # Imported without evidence: recorded, but not marketable.
         status = ConsentStatus.UNKNOWN
+    if proof_ip:
+        from django.core.exceptions import ValidationError
+        from django.core.validators import validate_ipv46_address
+
+        try:
+            validate_ipv46_address(proof_ip)
+        except ValidationError:
+            raise ValidationFailed(_("Enter a valid IP address."), field="proof_ip") from None
     consent = Consent.objects.create(
         tenant_id=person.tenant_id,
         person=person,
@@ -491,7 +523,7 @@ def suppression_add(*, by: Membership, kind: str, value: str, reason: str, note:
 @transaction.atomic
 def attribute_delete(*, definition: AttributeDefinition, by: Membership) -> None:
     """Remove the field; stored values stay in the records' JSON but are no longer shown or exported."""
-    _require(by, frozenset({"admin"}))
+    _require(by, MEMBER_ADMINS)
     definition.delete()
 
 
@@ -506,7 +538,7 @@ def attribute_define(
     choices: list[str] | None = None,
     required: bool = False,
 ) -> AttributeDefinition:
-    _require(by, frozenset({"admin"}))
+    _require(by, MEMBER_ADMINS)
     definition = AttributeDefinition(
         tenant_id=by.tenant_id,
         record_type=record_type,

@@ -115,6 +115,7 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "tags": person.tags.all(),
         "consent_form": ConsentForm(),
         "can_write": request.membership.role in CONTACT_WRITERS,
+        "can_consent": request.membership.role in CONTACT_WRITERS | CONTACT_ADMINS,
     }
     return render(request, "contacts/person_detail.html", context)
 
@@ -148,7 +149,7 @@ def person_delete(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, _partial(request, "contacts/person_delete.html", "dialog"), {"person": person})
 
 
-@tenant_view(roles=CONTACT_WRITERS)
+@tenant_view(roles=CONTACT_WRITERS | CONTACT_ADMINS)
 @require_POST
 def person_consent(request: HttpRequest, pk: int) -> HttpResponse:
     person = get_object_or_404(Person.objects.visible_to(request.membership), pk=pk)
@@ -166,20 +167,37 @@ def person_consent(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 PERSON_EXPORT_COLUMNS = [
-    ("salutation", gettext_lazy("Salutation")), ("title", gettext_lazy("Title")), ("first_name", gettext_lazy("First name")),
-    ("last_name", gettext_lazy("Last name")), ("organization__name", gettext_lazy("Organisation")), ("position", gettext_lazy("Position")),
-    ("department", gettext_lazy("Department")), ("email", gettext_lazy("E-mail")), ("phone", gettext_lazy("Phone")), ("mobile", gettext_lazy("Mobile")),
-    ("street", gettext_lazy("Street and number")), ("postcode", gettext_lazy("Postcode")), ("city", gettext_lazy("City")),
-    ("country", gettext_lazy("Country")), ("language", gettext_lazy("Language")), ("consent_email", gettext_lazy("Consent e-mail")),
-    ("consent_phone", gettext_lazy("Consent phone")), ("consent_post", gettext_lazy("Consent post")), ("external_id", gettext_lazy("External id")),
-]  # fmt: skip
+    ("salutation", gettext_lazy("Salutation")),
+    ("title", gettext_lazy("Title")),
+    ("first_name", gettext_lazy("First name")),
+    ("last_name", gettext_lazy("Last name")),
+    ("organization__name", gettext_lazy("Organisation")),
+    ("position", gettext_lazy("Position")),
+    ("department", gettext_lazy("Department")),
+    ("email", gettext_lazy("E-mail")),
+    ("phone", gettext_lazy("Phone")),
+    ("mobile", gettext_lazy("Mobile")),
+    ("street", gettext_lazy("Street and number")),
+    ("postcode", gettext_lazy("Postcode")),
+    ("city", gettext_lazy("City")),
+    ("country", gettext_lazy("Country")),
+    ("language", gettext_lazy("Language")),
+    ("consent_email", gettext_lazy("Consent e-mail")),
+    ("consent_phone", gettext_lazy("Consent phone")),
+    ("consent_post", gettext_lazy("Consent post")),
+    ("external_id", gettext_lazy("External id")),
+]
 
 
 @tenant_view(roles=CONTACT_EXPORTERS)
 def person_export(request: HttpRequest) -> HttpResponse:
     """The current list (same filters) as CSV or XLSX, in the user's language; audit-logged."""
     form = PersonFilterForm(request.GET or None)
-    filters = form.cleaned_data if form.is_valid() else {}
+    if request.GET and not form.is_valid():
+        # Never fall back to "everything" when the filter was meant to narrow the export.
+        messages.error(request, _("The export filter is not valid; nothing was exported."))
+        return redirect("contacts:person_list", tenant=request.tenant.slug)
+    filters = form.cleaned_data if request.GET else {}
     file_format = "xlsx" if request.GET.get("format") == "xlsx" else "csv"
     people = selectors.person_filter(membership=request.membership, filters=filters).order_by("last_name_key", "pk")
     attributes = list(AttributeDefinition.objects.filter(tenant=request.tenant, record_type="person"))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 
 class DomainError(Exception):
     """Base class: a business rule said no. ``field`` names the input it concerns, if any."""
@@ -35,3 +38,13 @@ class PermissionDenied(DomainError):
 
     status_code = 403
     code = "forbidden"
+
+
+@contextmanager
+def api_field_names(mapping: dict[str, str]) -> Iterator[None]:
+    """Services name model fields (``team``); API inputs carry ids (``team_id``). Rename on the way out."""
+    try:
+        yield
+    except DomainError as exc:
+        exc.field = mapping.get(exc.field, exc.field)
+        raise

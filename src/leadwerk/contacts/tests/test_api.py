@@ -156,3 +156,40 @@ def test_agents_cannot_list_or_create_people(client, agent):
     assert client.get("/api/v1/people", headers=bearer(agent)).json()["items"] == []
     assert post(client, "/api/v1/people", {"last_name": "X"}, agent).status_code == 403
     assert not Person.objects.exists()
+
+
+def test_bad_values_are_422_not_server_errors(client, marketing):
+    pid = post(client, "/api/v1/people", {"last_name": "Adler", "external_id": "A-1"}, marketing).json()["person"]["id"]
+    post(client, "/api/v1/people", {"last_name": "Bauer", "external_id": "B-1"}, marketing)
+    headers = bearer(marketing)
+    cases = [
+        ("get", "/api/v1/people?consent=foo", None, "consent"),
+        ("patch", f"/api/v1/people/{pid}", {"external_id": "B-1"}, "external_id"),
+        ("patch", f"/api/v1/people/{pid}", {"salutation": "king"}, "salutation"),
+        ("patch", f"/api/v1/people/{pid}", {"position": "x" * 500}, "position"),
+        (
+            "post",
+            f"/api/v1/people/{pid}/consents",
+            {"channel": "email", "status": "granted", "proof_ip": "nope"},
+            "proof_ip",
+        ),
+        ("post", "/api/v1/organizations", {"name": "X", "employees": "lots"}, "employees"),
+    ]
+    for method, url, payload, field in cases:
+        kwargs = {"data": payload, "content_type": "application/json"} if payload is not None else {}
+        response = getattr(client, method)(url, headers=headers, **kwargs)
+        assert response.status_code == 422, (url, payload, response.content)
+        assert field in response.json()["errors"][0]["field"], (url, response.json())
+    ok = client.patch(
+        f"/api/v1/people/{pid}", {"use_organization_address": None}, content_type="application/json", headers=headers
+    )
+    assert ok.status_code == 200 and ok.json()["external_id"] == "A-1"
+
+
+def test_organisation_parent_cycles_are_refused(client, marketing):
+    a = post(client, "/api/v1/organizations", {"name": "A"}, marketing).json()["id"]
+    b = post(client, "/api/v1/organizations", {"name": "B", "parent_id": a}, marketing).json()["id"]
+    response = client.patch(
+        f"/api/v1/organizations/{a}", {"parent_id": b}, content_type="application/json", headers=bearer(marketing)
+    )
+    assert response.status_code == 422 and response.json()["errors"][0]["field"] == "parent_id"

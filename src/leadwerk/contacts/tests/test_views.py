@@ -226,3 +226,18 @@ def test_admin_defines_attributes_that_appear_on_the_person_form(client, admin, 
 def test_attribute_screen_is_for_admins_only(client, members_by_role, role):
     login(client, members_by_role[role])
     assert client.get(reverse("contacts:attribute_list", kwargs={"tenant": "nordstern"})).status_code == 404
+
+
+def test_export_with_an_invalid_filter_exports_nothing(client, marketing):
+    login(client, marketing)
+    response = client.get(reverse("contacts:person_export", kwargs={"tenant": "nordstern"}), {"consent": "foo"})
+    assert response.status_code == 302
+
+
+def test_privacy_officer_records_a_withdrawal(client, privacy, tenant):
+    person = PersonFactory(tenant=tenant, consent_email="granted")
+    login(client, privacy)
+    url = reverse("contacts:person_consent", kwargs={"tenant": "nordstern", "pk": person.pk})
+    client.post(url, {"channel": "email", "status": "withdrawn", "source": "letter"})
+    person.refresh_from_db()
+    assert person.consent_email == "withdrawn"
