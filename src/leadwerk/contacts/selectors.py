@@ -47,3 +47,19 @@ def attribute_display(tenant_id: int, record_type: str, values: dict[str, Any]) 
                 value = ", ".join(value)
             result.append((d.label, value))
     return result
+
+
+HIDDEN_AUDIT_FIELDS = frozenset({"id", "tenant", "created_at", "updated_at", "last_name_key", "name_key"})
+EMPTY_AUDIT_VALUES = frozenset({"", "None", "[]", "{}"})
+
+
+def audit_changes(entry) -> list[tuple[str, str, str]]:
+    """The meaningful changes of an audit entry: no bookkeeping fields, no reverse relations, no empty→empty."""
+    rows = []
+    for field, (before, after) in (entry.changes_dict or {}).items():
+        if field in HIDDEN_AUDIT_FIELDS or ".None" in str(after) or ".None" in str(before):
+            continue
+        if str(before) in EMPTY_AUDIT_VALUES and str(after) in EMPTY_AUDIT_VALUES:
+            continue
+        rows.append((field, before, after))
+    return rows

@@ -96,11 +96,12 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
         Person.objects.visible_to(request.membership).select_related("organization", "duplicate_of"), pk=pk
     )
     consents = person.consents.select_related("recorded_by__user")
-    timeline = (
+    entries = (
         AuditEntry.objects.filter(tenant_id=person.tenant_id, content_type__model="person", object_pk=str(person.pk))
         .select_related("actor")
         .order_by("-timestamp")[:50]
     )
+    timeline = [(entry, selectors.audit_changes(entry)) for entry in entries]
     context = {
         "person": person,
         "current_consent": [

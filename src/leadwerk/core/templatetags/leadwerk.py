@@ -39,3 +39,11 @@ def nav_active(context, *prefixes: str) -> str:
     match = getattr(context.get("request"), "resolver_match", None)
     name = match.view_name if match else ""
     return "is-active" if any(name == p or name.startswith(p + ":") for p in prefixes) else ""
+
+
+@register.filter
+def audit_value(value) -> str:
+    """auditlog stores missing values as the text 'None'; show a dash instead."""
+    if value in (None, "", "None", "[]", "{}"):
+        return "—"
+    return str(value)
