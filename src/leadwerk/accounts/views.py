@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from leadwerk.core.exceptions import DomainError
+from leadwerk.core.htmx import form_error, partial_template
 from leadwerk.core.paging import paginate
 
 from . import services
@@ -32,18 +33,6 @@ from .forms import (
 from .models import ApiToken, AuditEntry, Invitation, Membership, Team
 from .roles import AUDIT_READERS, DIRECTORY_READERS, MEMBER_ADMINS, Role
 from .selectors import tenant_overview, user_memberships
-
-
-def _form_error(form, exc: DomainError) -> None:
-    field = exc.field if exc.field in form.fields else None
-    form.add_error(field, exc.message)
-
-
-def _partial(request: HttpRequest, template: str, partial: str) -> str:
-    if request.htmx and not request.htmx.boosted:
-        return f"{template}#{partial}"
-    return template
-
 
 # --- entry points ------------------------------------------------------------------
 
@@ -127,7 +116,7 @@ def member_list(request: HttpRequest) -> HttpResponse:
         "invitations": invitations,
         "can_manage": m.role in MEMBER_ADMINS,
     }
-    return render(request, _partial(request, "accounts/member_list.html", "member-table"), context)
+    return render(request, partial_template(request, "accounts/member_list.html", "member-table"), context)
 
 
 @tenant_view(roles=MEMBER_ADMINS)
@@ -137,7 +126,7 @@ def member_invite(request: HttpRequest) -> HttpResponse:
         try:
             invitation, _raw = services.member_invite(by=request.membership, **form.cleaned_data)
         except DomainError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             messages.success(request, _("Invitation sent to %(email)s.") % {"email": invitation.email})
             return redirect("accounts:member_list", tenant=request.tenant.slug)
@@ -153,7 +142,7 @@ def member_edit(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.membership_update(membership=member, by=request.membership, **form.cleaned_data)
         except DomainError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             messages.success(request, _("Changes to %(name)s saved.") % {"name": member.user})
             return redirect("accounts:member_list", tenant=request.tenant.slug)
@@ -172,7 +161,7 @@ def member_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("%(name)s no longer has access.") % {"name": member.user})
         return redirect("accounts:member_list", tenant=request.tenant.slug)
-    return render(request, _partial(request, "accounts/member_deactivate.html", "dialog"), {"member": member})
+    return render(request, partial_template(request, "accounts/member_deactivate.html", "dialog"), {"member": member})
 
 
 @tenant_view(roles=MEMBER_ADMINS)
@@ -216,7 +205,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
         except DomainError as exc:
             membership = None
             if form is not None:
-                _form_error(form, exc)
+                form_error(form, exc)
             else:
                 error = exc.message
         if membership is not None:
@@ -250,7 +239,7 @@ def team_create(request: HttpRequest) -> HttpResponse:
         try:
             team = services.team_create(by=request.membership, **form.cleaned_data)
         except DomainError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             messages.success(request, _("Team %(name)s created.") % {"name": team.name})
             return redirect("accounts:team_list", tenant=request.tenant.slug)
@@ -266,7 +255,7 @@ def team_edit(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.team_update(team=team, by=request.membership, **form.cleaned_data)
         except DomainError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             messages.success(request, _("Team %(name)s saved.") % {"name": team.name})
             return redirect("accounts:team_list", tenant=request.tenant.slug)
@@ -298,7 +287,7 @@ def token_list(request: HttpRequest) -> HttpResponse:
                 membership=request.membership, name=form.cleaned_data["name"], expires_at=expires_at
             )
         except DomainError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             messages.success(
                 request, _("Token %(name)s created. Copy it now: it is shown only once.") % {"name": token.name}
@@ -327,7 +316,7 @@ def audit_list(request: HttpRequest) -> HttpResponse:
     if actor:
         entries = entries.filter(actor_email__icontains=actor)
     page = paginate(request, entries, per_page=50)
-    template = _partial(request, "accounts/audit_list.html", "audit-table")
+    template = partial_template(request, "accounts/audit_list.html", "audit-table")
     return render(request, template, {"page": page, "actor": actor})
 
 
@@ -341,7 +330,7 @@ def tenant_settings(request: HttpRequest) -> HttpResponse:
             tenant.refresh_from_db()
             services.tenant_update(tenant=tenant, by=request.membership, **fields)
         except DomainError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             messages.success(request, _("Settings saved."))
             return redirect("accounts:tenant_settings", tenant=tenant.slug)

@@ -16,6 +16,7 @@ from leadwerk.accounts.models import AuditEntry
 from leadwerk.accounts.roles import MEMBER_ADMINS
 from leadwerk.core.exceptions import DomainError
 from leadwerk.core.exports import csv_rows, xlsx_bytes
+from leadwerk.core.htmx import form_error, partial_template
 from leadwerk.core.paging import keyset_paginate
 
 from . import selectors, services
@@ -25,18 +26,6 @@ from .normalize import FLAG_LABELS
 from .roles import CONTACT_ADMINS, CONTACT_EXPORTERS, CONTACT_READERS, CONTACT_WRITERS
 
 PAGE_SIZE = 50
-
-
-def _form_error(form, exc: DomainError) -> None:
-    field = exc.field if exc.field in form.fields else None
-    if exc.field and exc.field.startswith("attributes."):
-        candidate = "attr_" + exc.field.split(".", 1)[1]
-        field = candidate if candidate in form.fields else None
-    form.add_error(field, exc.message)
-
-
-def _partial(request: HttpRequest, template: str, name: str) -> str:
-    return f"{template}#{name}" if request.htmx and not request.htmx.boosted else template
 
 
 # --- people -----------------------------------------------------------------------------------
@@ -63,7 +52,7 @@ def person_list(request: HttpRequest) -> HttpResponse:
         "can_write": request.membership.role in CONTACT_WRITERS,
         "can_export": request.membership.role in CONTACT_EXPORTERS,
     }
-    return render(request, _partial(request, "contacts/person_list.html", "person-table"), context)
+    return render(request, partial_template(request, "contacts/person_list.html", "person-table"), context)
 
 
 @tenant_view(roles=CONTACT_WRITERS)
@@ -78,7 +67,7 @@ def person_create(request: HttpRequest) -> HttpResponse:
                 tags=form.tag_names(),
             )
         except DomainError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             if not result.created:
                 messages.info(request, _("This person already existed; the record was completed with your input."))
@@ -133,7 +122,7 @@ def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
             )
             services.person_tags_set(person=person, by=request.membership, names=form.tag_names())
         except DomainError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             messages.success(request, _("Changes saved."))
             return redirect("contacts:person_detail", tenant=request.tenant.slug, pk=person.pk)
@@ -147,7 +136,7 @@ def person_delete(request: HttpRequest, pk: int) -> HttpResponse:
         services.person_delete(person=person, by=request.membership)
         messages.success(request, _("%(name)s deleted.") % {"name": person.full_name})
         return redirect("contacts:person_list", tenant=request.tenant.slug)
-    return render(request, _partial(request, "contacts/person_delete.html", "dialog"), {"person": person})
+    return render(request, partial_template(request, "contacts/person_delete.html", "dialog"), {"person": person})
 
 
 @tenant_view(roles=CONTACT_WRITERS | CONTACT_ADMINS)
@@ -235,7 +224,7 @@ def organization_list(request: HttpRequest) -> HttpResponse:
     orgs = Organization.objects.visible_to(request.membership).search(query)
     page = keyset_paginate(orgs, key="name_key", cursor=request.GET.get("cursor"), size=PAGE_SIZE)
     context = {"page": page, "query": query, "can_write": request.membership.role in CONTACT_WRITERS}
-    return render(request, _partial(request, "contacts/organization_list.html", "organization-table"), context)
+    return render(request, partial_template(request, "contacts/organization_list.html", "organization-table"), context)
 
 
 @tenant_view(roles=CONTACT_WRITERS)
@@ -247,7 +236,7 @@ def organization_create(request: HttpRequest) -> HttpResponse:
                 by=request.membership, data=form.data_values(), attributes=form.attribute_values()
             )
         except DomainError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             messages.success(request, _("%(name)s saved.") % {"name": org})
             return redirect("contacts:organization_detail", tenant=request.tenant.slug, pk=org.pk)
@@ -284,7 +273,7 @@ def organization_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 organization=org, by=request.membership, data=form.data_values(), attributes=form.attribute_values()
             )
         except DomainError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             messages.success(request, _("Changes saved."))
             return redirect("contacts:organization_detail", tenant=request.tenant.slug, pk=org.pk)
@@ -311,7 +300,7 @@ def attribute_list(request: HttpRequest) -> HttpResponse:
         try:
             definition = services.attribute_define(by=request.membership, choices=form.choice_list(), **data)
         except DomainError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             messages.success(request, _("Attribute %(label)s added.") % {"label": definition.label})
             return redirect("contacts:attribute_list", tenant=request.tenant.slug)
@@ -338,7 +327,7 @@ def suppression_list(request: HttpRequest) -> HttpResponse:
         try:
             services.suppression_add(by=request.membership, **form.cleaned_data)
         except DomainError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             messages.success(request, _("Blocked for marketing."))
             return redirect("contacts:suppression_list", tenant=request.tenant.slug)
