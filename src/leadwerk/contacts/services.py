@@ -482,7 +482,7 @@ def consent_record(
             .values_list("status", flat=True)
             .first()
         )
-        Person.objects.filter(pk=person.pk).update(**{f"consent_{channel}": latest})
+        Person.objects.filter(pk=person.pk).update(**{f"consent_{channel}": latest}, updated_at=timezone.now())
         setattr(person, f"consent_{channel}", latest)
     return consent
 

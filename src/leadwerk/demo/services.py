@@ -10,8 +10,24 @@ from django.db import transaction
 from leadwerk.accounts import services as account_services
 from leadwerk.accounts.models import ApiToken, AuditEntry, Invitation, Membership, Team, Tenant, User
 from leadwerk.accounts.roles import Role
+from leadwerk.contacts.models import (
+    Affiliation,
+    AttributeDefinition,
+    Consent,
+    Organization,
+    OrganizationTag,
+    Person,
+    PersonTag,
+    Suppression,
+    Tag,
+)
+
+from .contacts import contacts_counts, contacts_load
 
 DEMO_PASSWORD = "leadwerk-demo"  # noqa: S105  (printed on purpose: demo data only)
+# Size of each demo tenant's marketing database.
+DEMO_PEOPLE = 20_000
+DEMO_ORGANIZATIONS = 3_000
 
 
 @dataclass(frozen=True)
@@ -22,6 +38,7 @@ class DemoTenant:
     domain: str
     teams: tuple[str, ...]
     people: tuple[tuple[str, str, str, str | None], ...]  # (local part, full name, role, team)
+    seed: int  # of the generated marketing database
 
 
 TENANTS = (
@@ -40,6 +57,7 @@ TENANTS = (
             ("partner", "Thomas Keller (Autohaus Keller)", Role.PARTNER, None),
             ("privacy", "Dr. Petra Neumann", Role.PRIVACY, None),
         ),
+        seed=1,
     ),
     DemoTenant(
         slug="datavia",
@@ -56,6 +74,7 @@ TENANTS = (
             ("partner", "Sandra Vogel (NetSolutions Reseller)", Role.PARTNER, "Channel"),
             ("privacy", "Oliver Frank", Role.PRIVACY, None),
         ),
+        seed=2,
     ),
 )
 # The call-center service provider works for both manufacturers: one user, two tenants.
@@ -96,7 +115,14 @@ def demo_load() -> list[tuple[str, str, str]]:
                 if lead:
                     team.lead = lead
                     team.save(update_fields=["lead", "updated_at"])
+        contacts_load(tenant, people=DEMO_PEOPLE, organizations=DEMO_ORGANIZATIONS, seed=spec.seed)
     return logins
+
+
+def demo_contacts() -> list[tuple[str, dict[str, int]]]:
+    """(tenant slug, counts) of each demo tenant's marketing database as it is now."""
+    tenants = {tenant.slug: tenant for tenant in Tenant.objects.filter(slug__in=[spec.slug for spec in TENANTS])}
+    return [(spec.slug, contacts_counts(tenants[spec.slug])) for spec in TENANTS if spec.slug in tenants]
 
 
 @transaction.atomic
@@ -108,6 +134,7 @@ def demo_reset() -> None:
         AuditEntry.objects.filter(tenant__in=tenants).delete()
         ApiToken.objects.filter(tenant__in=tenants).delete()
         Invitation.objects.filter(tenant__in=tenants).delete()
+        _contacts_delete(tenants)
         Team.objects.filter(tenant__in=tenants).update(lead=None)
         Membership.objects.filter(tenant__in=tenants).delete()
         Team.objects.filter(tenant__in=tenants).delete()
@@ -115,3 +142,15 @@ def demo_reset() -> None:
         domains = [spec.domain for spec in TENANTS] + [SHARED_AGENT[0].split("@")[1]]
         for domain in domains:
             User.objects.filter(email__endswith=f"@{domain}").delete()
+
+
+def _contacts_delete(tenants: list[Tenant]) -> None:
+    """The demo tenants' marketing database; rows pointing at each other are unlinked first."""
+    for model in (Consent, PersonTag, OrganizationTag, Affiliation):
+        model.objects.filter(tenant__in=tenants).delete()
+    Person.objects.filter(tenant__in=tenants).update(duplicate_of=None)
+    Person.objects.filter(tenant__in=tenants).delete()
+    Organization.objects.filter(tenant__in=tenants).update(parent=None)
+    Organization.objects.filter(tenant__in=tenants).delete()
+    for model in (Suppression, Tag, AttributeDefinition):
+        model.objects.filter(tenant__in=tenants).delete()

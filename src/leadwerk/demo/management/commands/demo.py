@@ -35,6 +35,15 @@ class Command(BaseCommand):
         for slug, email, role in logins:
             self.stdout.write(f"  {slug:<10} {email:<{width}}  {role}")
         self.stdout.write("")
+        # Counts of what exists, not of what this run created: a second run prints the same.
+        for slug, counts in services.demo_contacts():
+            self.stdout.write(
+                f"  {slug:<10} marketing database: {counts['organizations']:,} organisations, "
+                f"{counts['people']:,} people ({counts['email_granted']:,} with e-mail consent, "
+                f"{counts['duplicates']:,} probable duplicates), {counts['consents']:,} consent records, "
+                f"{counts['suppressions']:,} suppressions"
+            )
+        self.stdout.write("")
         if no_serve:
             return
         self._serve(host, port)
