@@ -76,6 +76,14 @@ def members_by_role(admin, manager, marketing, agent, sales, partner_user, priva
     }
 
 
+def bearer(membership) -> dict:
+    """Authorization header with a fresh personal API token of the membership."""
+    from leadwerk.accounts.services import token_create
+
+    _, raw = token_create(membership=membership, name="test")
+    return {"Authorization": f"Bearer {raw}"}
+
+
 def login(client, membership):
     client.force_login(membership.user)
     return client

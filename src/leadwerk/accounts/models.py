@@ -174,10 +174,6 @@ class Membership(TenantModel):
     def __str__(self) -> str:
         return f"{self.user} ({self.get_role_display()})"
 
-    @property
-    def role_enum(self) -> Role:
-        return Role(self.role)
-
 
 class Invitation(TenantModel):
     """A one-time link that lets a person join the tenant with a preset role."""
@@ -231,15 +227,6 @@ class ApiToken(TenantModel):
     @property
     def is_expired(self) -> bool:
         return self.expires_at is not None and self.expires_at <= timezone.now()
-
-    @property
-    def is_usable(self) -> bool:
-        return (
-            self.revoked_at is None
-            and (self.expires_at is None or self.expires_at > timezone.now())
-            and self.membership.is_active
-            and self.membership.user.is_active
-        )
 
 
 class AuditEntry(AbstractLogEntry):

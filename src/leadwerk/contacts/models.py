@@ -246,11 +246,6 @@ class Person(TenantModel, Address):
         return ((self.first_name[:1] or "") + (self.last_name[:1] or "")).upper()
 
     @property
-    def lifecycle(self) -> str:
-        # Leads and customers arrive with later issues; until then every person is a target.
-        return "target"
-
-    @property
     def suppressed_label(self) -> str:
         if not self.suppressed_reason:
             return ""

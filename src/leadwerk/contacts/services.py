@@ -48,8 +48,9 @@ ORGANIZATION_FIELDS = (
 )  # fmt: skip
 
 
-def _require(by: Membership, roles: frozenset) -> None:
-    if not by.is_active or by.role not in roles:
+def _require(by: Membership, roles: frozenset, obj=None) -> None:
+    """The acting membership needs one of the roles and, for an existing record, the record's tenant."""
+    if not by.is_active or by.role not in roles or (obj is not None and obj.tenant_id != by.tenant_id):
         raise NotAllowed()
 
 
@@ -317,9 +318,7 @@ def person_update(
     tags: Iterable[str] | None = None,
 ) -> Person:
     """Change a person. Fields not given stay as they are."""
-    _require(by, CONTACT_WRITERS)
-    if person.tenant_id != by.tenant_id:
-        raise NotAllowed()
+    _require(by, CONTACT_WRITERS, person)
     merged = {key: getattr(person, key) for key in PERSON_FIELDS} | dict(data)
     clean, flags = normalize_person_data(by.tenant, merged)
     _check_organization(person.tenant_id, clean.get("organization"))
@@ -337,16 +336,14 @@ def person_update(
 
 @transaction.atomic
 def person_delete(*, person: Person, by: Membership) -> None:
-    _require(by, CONTACT_WRITERS)
-    if person.tenant_id != by.tenant_id:
-        raise NotAllowed()
+    _require(by, CONTACT_WRITERS, person)
     person.delete()
 
 
 @transaction.atomic
 def person_tags_set(*, person: Person, by: Membership, names: Iterable[str]) -> list[Tag]:
     """Replace the person's tags with exactly these."""
-    _require(by, CONTACT_WRITERS)
+    _require(by, CONTACT_WRITERS, person)
     tags = _tags(person.tenant_id, names)
     PersonTag.objects.filter(person=person).exclude(tag__in=tags).delete()
     for tag in tags:
@@ -372,6 +369,10 @@ def _apply_organization(org: Organization, clean: dict[str, Any], flags: list[st
         ancestor = ancestor.parent
     org.name_key = name_key(org.name)
     org.quality_flags = flags
+    if org.external_id:
+        clash = Organization.objects.filter(tenant_id=org.tenant_id, external_id=org.external_id)
+        if clash.exclude(pk=org.pk).exists():
+            raise ValidationFailed(_("Another organisation has this external id."), field="external_id")
 
 
 @transaction.atomic
@@ -383,8 +384,6 @@ def organization_create(
     org = Organization(tenant=by.tenant)
     _apply_organization(org, clean, flags)
     org.attributes = attributes_clean(tenant_id=by.tenant_id, record_type="organization", values=attributes or {})
-    if org.external_id and Organization.objects.filter(tenant=by.tenant, external_id=org.external_id).exists():
-        raise ValidationFailed(_("Another organisation has this external id."), field="external_id")
     org.save()
     return org
 
@@ -393,9 +392,7 @@ def organization_create(
 def organization_update(
     *, organization: Organization, by: Membership, data: Mapping[str, Any], attributes: Mapping[str, Any] | None = None
 ) -> Organization:
-    _require(by, CONTACT_WRITERS)
-    if organization.tenant_id != by.tenant_id:
-        raise NotAllowed()
+    _require(by, CONTACT_WRITERS, organization)
     merged = {key: getattr(organization, key) for key in ORGANIZATION_FIELDS} | dict(data)
     clean, flags = normalize_organization_data(by.tenant, merged)
     _apply_organization(organization, clean, flags)
@@ -403,9 +400,6 @@ def organization_update(
         organization.attributes = attributes_clean(
             tenant_id=organization.tenant_id, record_type="organization", values=attributes
         )
-    clash = Organization.objects.filter(tenant_id=organization.tenant_id, external_id=organization.external_id)
-    if organization.external_id and clash.exclude(pk=organization.pk).exists():
-        raise ValidationFailed(_("Another organisation has this external id."), field="external_id")
     organization.save()
     return organization
 
@@ -413,9 +407,7 @@ def organization_update(
 @transaction.atomic
 def organization_delete(*, organization: Organization, by: Membership) -> None:
     """The people stay, without organisation."""
-    _require(by, CONTACT_WRITERS)
-    if organization.tenant_id != by.tenant_id:
-        raise NotAllowed()
+    _require(by, CONTACT_WRITERS, organization)
     organization.delete()
 
 
@@ -441,7 +433,7 @@ def consent_record(
 ) -> Consent:
     """Add a consent event; the history stays. The newest marketing consent per channel is mirrored on the person."""
     if by is not None:
-        _require(by, CONTACT_WRITERS | CONTACT_ADMINS)
+        _require(by, CONTACT_WRITERS | CONTACT_ADMINS, person)
     if channel not in Channel.values:
         raise ValidationFailed(_("Choose a channel."), field="channel")
     if status not in ConsentStatus.values:
@@ -523,7 +515,7 @@ def suppression_add(*, by: Membership, kind: str, value: str, reason: str, note:
 @transaction.atomic
 def attribute_delete(*, definition: AttributeDefinition, by: Membership) -> None:
     """Remove the field; stored values stay in the records' JSON but are no longer shown or exported."""
-    _require(by, MEMBER_ADMINS)
+    _require(by, MEMBER_ADMINS, definition)
     definition.delete()
 
 

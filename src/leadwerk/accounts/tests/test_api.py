@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from conftest import bearer
 from django.test import Client
 from tests.factories import TeamFactory
 
 from leadwerk.accounts import services
 from leadwerk.accounts.models import AuditEntry, Membership, Team
 from leadwerk.accounts.roles import Role
-
-
-def bearer(membership) -> dict:
-    _, raw = services.token_create(membership=membership, name="test")
-    return {"Authorization": f"Bearer {raw}"}
 
 
 def test_token_authenticates_and_binds_tenant(client, admin):

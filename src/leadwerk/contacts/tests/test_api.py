@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from conftest import bearer
 from tests.factories import OrganizationFactory, PersonFactory
 
-from leadwerk.accounts import services as account_services
 from leadwerk.accounts.roles import Role
 from leadwerk.contacts import services
 from leadwerk.contacts.models import Person
-
-
-def bearer(membership) -> dict:
-    _, raw = account_services.token_create(membership=membership, name="test")
-    return {"Authorization": f"Bearer {raw}"}
 
 
 def post(client, url, data, member):
