@@ -357,3 +357,52 @@ class Suppression(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.get_reason_display()})"
+
+
+class Segment(TenantModel):
+    """A target group: a condition tree over people, re-evaluated when used, or frozen into a snapshot."""
+
+    name = models.CharField(_("name"), max_length=120)
+    description = models.CharField(_("description"), max_length=300, blank=True)
+    # {"op": "and"|"or", "children": [{"field", "operator", "value"} | group, …]}; see contacts/segments.py.
+    definition = models.JSONField(_("conditions"), default=dict, blank=True)
+    channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices, blank=True)
+    frozen_at = models.DateTimeField(_("snapshot taken"), null=True, blank=True)
+    # The last count, kept so that the segment list does not count every segment live.
+    last_total = models.PositiveIntegerField(null=True, blank=True)
+    last_eligible = models.PositiveIntegerField(null=True, blank=True)
+    counted_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        "accounts.Membership", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = ContactQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("segment")
+        verbose_name_plural = _("segments")
+        ordering = ["name", "pk"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "name"], name="segment_unique_name_per_tenant")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_frozen(self) -> bool:
+        return self.frozen_at is not None
+
+
+class SegmentMember(TenantModel):
+    """A person in a segment: part of its snapshot (frozen segments) or added by hand (``manual``, any segment)."""
+
+    segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="members")
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    manual = models.BooleanField(default=False)
+
+    objects = ContactQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "segment", "person"], name="segmentmember_unique"),
+        ]
+        indexes = [models.Index(fields=["tenant", "segment", "manual"], name="segmentmember_manual")]
