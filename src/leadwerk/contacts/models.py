@@ -406,3 +406,123 @@ class SegmentMember(TenantModel):
             models.UniqueConstraint(fields=["tenant", "segment", "person"], name="segmentmember_unique"),
         ]
         indexes = [models.Index(fields=["tenant", "segment", "manual"], name="segmentmember_manual")]
+
+
+# --- duplicate finding and merging (contacts/dedup.py, contacts/merge.py) ---------------------------------
+
+
+class DedupRun(TenantModel):
+    """One run of the batch duplicate finder over a tenant's whole marketing database."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("queued")
+        RUNNING = "running", _("running")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed")
+
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    phase = models.CharField(_("phase"), max_length=40, blank=True)
+    started_by = models.ForeignKey(
+        "accounts.Membership", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    threshold = models.FloatField(
+        _("threshold"),
+        validators=[MinValueValidator(0.5), MaxValueValidator(0.9999)],
+        help_text=_("Pairs with at least this match probability are proposed."),
+    )
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    people_count = models.PositiveIntegerField(_("people compared"), default=0)
+    pairs_scored = models.PositiveBigIntegerField(_("pairs scored"), default=0)
+    pairs_found = models.PositiveIntegerField(_("pairs above the threshold"), default=0)
+    candidates_new = models.PositiveIntegerField(_("new proposals"), default=0)
+    seconds = models.FloatField(_("seconds"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+
+    objects = ContactQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("duplicate search")
+        verbose_name_plural = _("duplicate searches")
+        indexes = [models.Index(fields=["tenant", "-id"], name="dedup_run_tenant")]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.get_status_display()}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+
+class DuplicateCandidate(TenantModel):
+    """A proposed pair of records of the same person (person_a < person_b), waiting for a decision."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("open")
+        MERGED = "merged", _("merged")
+        DISMISSED = "dismissed", _("not a duplicate")
+
+    class Source(models.TextChoices):
+        BATCH = "batch", _("duplicate search")
+        ONLINE = "online", _("on entry")
+
+    person_a = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    person_b = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    score = models.FloatField(_("match probability"))
+    levels = models.JSONField(_("evidence"), default=dict, blank=True)
+    source = models.CharField(_("source"), max_length=8, choices=Source.choices, default=Source.BATCH)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN)
+    run = models.ForeignKey(DedupRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="candidates")
+    decided_by = models.ForeignKey(
+        "accounts.Membership", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ContactQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("possible duplicate")
+        verbose_name_plural = _("possible duplicates")
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "person_a", "person_b"], name="duplicate_candidate_unique"),
+            models.CheckConstraint(condition=Q(person_a__lt=models.F("person_b")), name="duplicate_candidate_order"),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "status", "-score", "id"], name="duplicate_candidate_queue"),
+            models.Index(fields=["person_b"], name="duplicate_candidate_b"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person_a_id} ~ {self.person_b_id} ({self.score:.3f})"
+
+
+class Merge(TenantModel):
+    """Two records made one. Keeps both records as they were and every moved row, so the merge can be undone.
+
+    The merged-away person is deleted; its id and snapshot stay here (plain ids, no foreign keys, so that
+    a later merge of the survivor does not take this history with it).
+    """
+
+    by = models.ForeignKey("accounts.Membership", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    survivor_pk = models.PositiveBigIntegerField(_("kept person"))
+    other_pk = models.PositiveBigIntegerField(_("merged person"))
+    snapshot = models.JSONField(default=dict)
+    choices = models.JSONField(default=dict, blank=True)
+    moved = models.JSONField(default=dict, blank=True)
+    undone_at = models.DateTimeField(_("undone"), null=True, blank=True)
+    undone_by = models.ForeignKey(
+        "accounts.Membership", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = ContactQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("merge")
+        verbose_name_plural = _("merges")
+        indexes = [
+            models.Index(fields=["tenant", "survivor_pk"], name="merge_survivor"),
+            models.Index(fields=["tenant", "other_pk"], name="merge_other"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.other_pk} → {self.survivor_pk}"
