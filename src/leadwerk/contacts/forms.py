@@ -140,3 +140,35 @@ class PersonFilterForm(forms.Form):
     )
     sort = forms.ChoiceField(required=False, choices=[("name", "name"), ("newest", "newest")])
     cursor = forms.CharField(required=False)
+
+
+class PersonBulkForm(forms.Form):
+    """One action on the ticked people of a list page, or on everyone the list's filter matches."""
+
+    ACTIONS = [
+        ("tag", _("Add tag")),
+        ("untag", _("Remove tag")),
+        ("export_csv", _("Export as CSV")),
+        ("export_xlsx", _("Export as XLSX")),
+        ("delete", _("Delete")),
+    ]
+    SCOPES = [("selected", _("The ticked people")), ("filter", _("Everyone matching the filter"))]
+
+    action = forms.ChoiceField(label=_("Action"), choices=ACTIONS)
+    scope = forms.ChoiceField(label=_("Apply to"), choices=SCOPES, initial="selected")
+    ids = forms.TypedMultipleChoiceField(required=False, coerce=int)
+    tag_name = forms.CharField(label=_("Tag"), required=False, max_length=60)
+    confirm = forms.BooleanField(required=False)
+
+    def __init__(self, *args, ids: list[int] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Ids are checked against the tenant by the service; here they only need to be numbers.
+        self.fields["ids"].choices = [(str(pk), str(pk)) for pk in (ids or [])]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("scope") == "selected" and not data.get("ids"):
+            self.add_error("ids", _("Tick at least one person, or apply the action to everyone matching the filter."))
+        if data.get("action") in {"tag", "untag"} and not (data.get("tag_name") or "").strip():
+            self.add_error("tag_name", _("Enter the tag to add or remove."))
+        return data

@@ -12,6 +12,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -551,6 +552,63 @@ def attribute_define(
         raise ValidationFailed(_("Give at least one choice."), field="choices")
     definition.save()
     return definition
+
+
+# --- bulk actions ---------------------------------------------------------------------------------
+
+# A bulk delete removes each record with its audit entry; beyond this many the import's undo or a
+# privacy erasure job is the right tool, not a click in a list.
+BULK_DELETE_LIMIT = 5_000
+BULK_CHUNK = 2_000
+
+
+def _bulk_ids(by: Membership, people) -> list[int]:
+    """The ids of the given people (a queryset or ids) that lie in the acting member's tenant."""
+    qs = Person.objects.filter(tenant_id=by.tenant_id)
+    if isinstance(people, QuerySet):
+        qs = qs.filter(pk__in=people.values("pk"))
+    else:
+        qs = qs.filter(pk__in=[int(pk) for pk in people])
+    return list(qs.order_by("pk").values_list("pk", flat=True))
+
+
+@transaction.atomic
+def people_tag(*, by: Membership, people, tag_name: str, remove: bool = False) -> int:
+    """Add (or remove) one tag on many people at once; returns how many people changed."""
+    _require(by, CONTACT_WRITERS)
+    name = n.clean_text(tag_name)[:60]
+    if not name:
+        raise ValidationFailed(_("Enter the tag to add or remove."), field="tag")
+    ids = _bulk_ids(by, people)
+    if remove:
+        tag = Tag.objects.filter(tenant_id=by.tenant_id, name=name).first()
+        if tag is None:
+            return 0
+        deleted, _detail = PersonTag.objects.filter(tenant_id=by.tenant_id, tag=tag, person_id__in=ids).delete()
+        return deleted
+    (tag,) = _tags(by.tenant_id, [name])
+    have = set(PersonTag.objects.filter(tag=tag, person_id__in=ids).values_list("person_id", flat=True))
+    new = [PersonTag(tenant_id=by.tenant_id, person_id=pk, tag=tag) for pk in ids if pk not in have]
+    PersonTag.objects.bulk_create(new, batch_size=BULK_CHUNK, ignore_conflicts=True)
+    if new:
+        Person.objects.filter(pk__in=[row.person_id for row in new]).update(updated_at=timezone.now())
+    return len(new)
+
+
+@transaction.atomic
+def people_delete(*, by: Membership, people) -> int:
+    """Delete many people (each one audit-logged like a single delete); refuses more than BULK_DELETE_LIMIT."""
+    _require(by, CONTACT_WRITERS)
+    ids = _bulk_ids(by, people)
+    if len(ids) > BULK_DELETE_LIMIT:
+        raise ValidationFailed(
+            _("At most %(limit)s people can be deleted at once; narrow the selection.") % {"limit": BULK_DELETE_LIMIT},
+            field="ids",
+        )
+    for start in range(0, len(ids), BULK_CHUNK):
+        for person in Person.objects.filter(pk__in=ids[start : start + BULK_CHUNK]):
+            person.delete()
+    return len(ids)
 
 
 # --- exports --------------------------------------------------------------------------------------

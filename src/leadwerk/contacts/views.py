@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.db.models import Prefetch
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,7 +20,15 @@ from leadwerk.core.htmx import form_error, partial_template
 from leadwerk.core.paging import keyset_paginate
 
 from . import selectors, services
-from .forms import AttributeDefinitionForm, ConsentForm, OrganizationForm, PersonFilterForm, PersonForm, SuppressionForm
+from .forms import (
+    AttributeDefinitionForm,
+    ConsentForm,
+    OrganizationForm,
+    PersonBulkForm,
+    PersonFilterForm,
+    PersonForm,
+    SuppressionForm,
+)
 from .models import AttributeDefinition, Channel, ConsentStatus, Organization, Person, Suppression, Tag
 from .normalize import FLAG_LABELS
 from .roles import CONTACT_ADMINS, CONTACT_EXPORTERS, CONTACT_READERS, CONTACT_WRITERS
@@ -51,6 +59,7 @@ def person_list(request: HttpRequest) -> HttpResponse:
         "tags": Tag.objects.visible_to(request.membership).order_by("name"),
         "can_write": request.membership.role in CONTACT_WRITERS,
         "can_export": request.membership.role in CONTACT_EXPORTERS,
+        "can_bulk": request.membership.role in CONTACT_WRITERS | CONTACT_EXPORTERS,
     }
     return render(request, partial_template(request, "contacts/person_list.html", "person-table"), context)
 
@@ -179,17 +188,9 @@ PERSON_EXPORT_COLUMNS = [
 ]
 
 
-@tenant_view(roles=CONTACT_EXPORTERS)
-def person_export(request: HttpRequest) -> HttpResponse:
-    """The current list (same filters) as CSV or XLSX, in the user's language; audit-logged."""
-    form = PersonFilterForm(request.GET or None)
-    if request.GET and not form.is_valid():
-        # Never fall back to "everything" when the filter was meant to narrow the export.
-        messages.error(request, _("The export filter is not valid; nothing was exported."))
-        return redirect("contacts:person_list", tenant=request.tenant.slug)
-    filters = form.cleaned_data if request.GET else {}
-    file_format = "xlsx" if request.GET.get("format") == "xlsx" else "csv"
-    people = selectors.person_filter(membership=request.membership, filters=filters).order_by("last_name_key", "pk")
+def _people_file(request: HttpRequest, people, filters: dict, file_format: str, what: str = "people") -> HttpResponse:
+    """People as CSV or XLSX in the user's language, with the tenant's attributes; audit-logged."""
+    people = people.order_by("last_name_key", "pk")
     attributes = list(AttributeDefinition.objects.filter(tenant=request.tenant, record_type="person"))
     fields = [name for name, _label in PERSON_EXPORT_COLUMNS]
     header = [str(label) for _name, label in PERSON_EXPORT_COLUMNS] + [d.label for d in attributes]
@@ -201,7 +202,7 @@ def person_export(request: HttpRequest) -> HttpResponse:
             extra = [", ".join(v) if isinstance(v := attrs.get(d.key, ""), list) else v for d in attributes]
             yield [*values[:-1], *extra]
 
-    services.export_record(by=request.membership, what="people", rows=count, file_format=file_format, filters=filters)
+    services.export_record(by=request.membership, what=what, rows=count, file_format=file_format, filters=filters)
     stamp = timezone.localtime().strftime("%Y-%m-%d")
     filename = f"{request.tenant.slug}-people-{stamp}.{file_format}"
     if file_format == "xlsx":
@@ -213,6 +214,79 @@ def person_export(request: HttpRequest) -> HttpResponse:
         response = StreamingHttpResponse(csv_rows(header, rows()), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+@tenant_view(roles=CONTACT_EXPORTERS)
+def person_export(request: HttpRequest) -> HttpResponse:
+    """The current list (same filters) as CSV or XLSX, in the user's language; audit-logged."""
+    form = PersonFilterForm(request.GET or None)
+    if request.GET and not form.is_valid():
+        # Never fall back to "everything" when the filter was meant to narrow the export.
+        messages.error(request, _("The export filter is not valid; nothing was exported."))
+        return redirect("contacts:person_list", tenant=request.tenant.slug)
+    filters = form.cleaned_data if request.GET else {}
+    file_format = "xlsx" if request.GET.get("format") == "xlsx" else "csv"
+    people = selectors.person_filter(membership=request.membership, filters=filters)
+    return _people_file(request, people, filters, file_format)
+
+
+BULK_ROLES = {
+    "tag": CONTACT_WRITERS,
+    "untag": CONTACT_WRITERS,
+    "delete": CONTACT_WRITERS,
+    "export_csv": CONTACT_EXPORTERS,
+    "export_xlsx": CONTACT_EXPORTERS,
+}
+
+
+@tenant_view(roles=CONTACT_WRITERS | CONTACT_EXPORTERS)
+@require_POST
+def person_bulk(request: HttpRequest) -> HttpResponse:
+    """Bulk actions of the people list: on the ticked rows or on everything the list's filter matches."""
+    form = PersonBulkForm(request.POST, ids=request.POST.getlist("ids"))
+    filter_form = PersonFilterForm(request.POST)
+    filters = filter_form.cleaned_data if filter_form.is_valid() else None
+    back = redirect("contacts:person_list", tenant=request.tenant.slug)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return back
+    action, scope = form.cleaned_data["action"], form.cleaned_data["scope"]
+    if request.membership.role not in BULK_ROLES[action]:
+        raise Http404("Not available for this role.")
+    if scope == "filter":
+        if filters is None:
+            messages.error(request, _("The list's filter is not valid; nothing was changed."))
+            return back
+        filters = {k: v for k, v in filters.items() if k != "cursor"}
+        people = selectors.person_filter(membership=request.membership, filters=filters)
+    else:
+        filters = {"ids": len(form.cleaned_data["ids"])}
+        people = Person.objects.visible_to(request.membership).filter(pk__in=form.cleaned_data["ids"])
+    if action in {"export_csv", "export_xlsx"}:
+        return _people_file(request, people, filters, action.removeprefix("export_"), what="people (bulk)")
+    if action == "delete" and not form.cleaned_data["confirm"]:
+        context = {
+            "count": people.count(),
+            "sample": people.order_by("last_name_key", "pk")[:10],
+            "post": request.POST,
+            "limit": services.BULK_DELETE_LIMIT,
+        }
+        return render(request, "contacts/person_bulk_delete.html", context)
+    try:
+        if action == "delete":
+            done = services.people_delete(by=request.membership, people=people)
+            messages.success(request, _("%(count)s people deleted.") % {"count": done})
+        else:
+            done = services.people_tag(
+                by=request.membership, people=people, tag_name=form.cleaned_data["tag_name"], remove=action == "untag"
+            )
+            text = _("Tag removed from %(count)s people.") if action == "untag" else _("Tag added to %(count)s people.")
+            messages.success(request, text % {"count": done})
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    return back
 
 
 # --- organisations ------------------------------------------------------------------------------

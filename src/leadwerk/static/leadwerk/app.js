@@ -22,6 +22,15 @@
       document.querySelectorAll("details.dropdown[open]").forEach(function (d) { d.removeAttribute("open"); });
     }
   });
+  // "Tick all on this page" for list checkboxes: <input type="checkbox" data-select-all="ids">.
+  document.addEventListener("change", function (event) {
+    var all = event.target.closest("[data-select-all]");
+    if (!all) { return; }
+    var table = all.closest("table");
+    table.querySelectorAll('input[type="checkbox"][name="' + all.dataset.selectAll + '"]').forEach(function (box) {
+      box.checked = all.checked;
+    });
+  });
   document.addEventListener("focusin", function (event) {
     if (event.target.matches("[data-select-on-focus]")) { event.target.select(); }
   });
