@@ -2,7 +2,7 @@
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Query, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 
 from leadwerk.core.exceptions import ValidationFailed, api_field_names
 from leadwerk.core.paging import keyset_paginate
@@ -168,9 +168,24 @@ def consent_create(request: HttpRequest, person_id: int, payload: ConsentIn):
     return Status(201, consent)
 
 
-@router.get("/organizations", response=OrganizationPage)
-def organization_list(request: HttpRequest, q: str = "", cursor: str | None = None, limit: int = 50):
-    orgs = Organization.objects.visible_to(request.membership).search(q)
+class OrganizationFilter(Schema):
+    q: str | None = None
+    industry: str | None = Field(None, pattern=r"^[A-Ua-u0-9.]{1,8}$", description="WZ 2008 code or prefix")
+    employees: Organization.Employees | None = None
+    revenue: Organization.Revenue | None = None
+    legal_form: Organization.LegalForm | None = None
+    tag: str | None = None
+
+
+@router.get(
+    "/organizations",
+    response=OrganizationPage,
+    summary="Organisations, searched and filtered, by name (cursor pagination)",
+)
+def organization_list(
+    request: HttpRequest, filters: Query[OrganizationFilter], cursor: str | None = None, limit: int = 50
+):
+    orgs = selectors.organization_filter(membership=request.membership, filters=filters.model_dump())
     page = keyset_paginate(orgs, key="name_key", cursor=cursor, size=max(1, min(limit, PAGE_MAX)))
     return {"items": page.items, "next_cursor": page.next_cursor}
 

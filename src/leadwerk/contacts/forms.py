@@ -172,3 +172,15 @@ class PersonBulkForm(forms.Form):
         if data.get("action") in {"tag", "untag"} and not (data.get("tag_name") or "").strip():
             self.add_error("tag_name", _("Enter the tag to add or remove."))
         return data
+
+
+class OrganizationFilterForm(forms.Form):
+    q = forms.CharField(required=False)
+    industry = forms.RegexField(
+        required=False, regex=r"^[A-Ua-u0-9.]{1,8}$", error_messages={"invalid": _("Enter a WZ 2008 code or prefix.")}
+    )
+    employees = forms.ChoiceField(required=False, choices=[("", ""), *Organization.Employees.choices])
+    revenue = forms.ChoiceField(required=False, choices=[("", ""), *Organization.Revenue.choices])
+    legal_form = forms.ChoiceField(required=False, choices=[("", ""), *Organization.LegalForm.choices])
+    tag = forms.CharField(required=False)
+    cursor = forms.CharField(required=False)

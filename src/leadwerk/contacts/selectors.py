@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 
 from leadwerk.accounts.models import Membership
 
-from .models import AttributeDefinition, Channel, ConsentStatus, Person
+from .models import AttributeDefinition, Channel, ConsentStatus, Organization, Person
 
 
 def person_filter(*, membership: Membership, filters: dict[str, Any]) -> QuerySet[Person]:
@@ -34,6 +34,20 @@ def person_filter(*, membership: Membership, filters: dict[str, Any]) -> QuerySe
         case "suppressed":
             people = people.exclude(suppressed_reason="")
     return people
+
+
+def organization_filter(*, membership: Membership, filters: dict[str, Any]) -> QuerySet[Organization]:
+    orgs = Organization.objects.visible_to(membership)
+    if filters.get("q"):
+        orgs = orgs.search(filters["q"])
+    if filters.get("industry"):
+        orgs = orgs.filter(industry_code__startswith=filters["industry"].upper())
+    for field in ("employees", "revenue", "legal_form"):
+        if filters.get(field):
+            orgs = orgs.filter(**{field: filters[field]})
+    if filters.get("tag"):
+        orgs = orgs.filter(organizationtag__tag__name=filters["tag"])
+    return orgs
 
 
 def attribute_display(tenant_id: int, record_type: str, values: dict[str, Any]) -> list[tuple[str, Any]]:

@@ -14,6 +14,7 @@ urlpatterns = [
     path("people/<int:pk>/delete/", views.person_delete, name="person_delete"),
     path("people/<int:pk>/consent/", views.person_consent, name="person_consent"),
     path("organizations/", views.organization_list, name="organization_list"),
+    path("organizations/export/", views.organization_export, name="organization_export"),
     path("organizations/new/", views.organization_create, name="organization_create"),
     path("organizations/<int:pk>/", views.organization_detail, name="organization_detail"),
     path("organizations/<int:pk>/edit/", views.organization_edit, name="organization_edit"),

@@ -23,6 +23,7 @@ from . import selectors, services
 from .forms import (
     AttributeDefinitionForm,
     ConsentForm,
+    OrganizationFilterForm,
     OrganizationForm,
     PersonBulkForm,
     PersonFilterForm,
@@ -294,11 +295,87 @@ def person_bulk(request: HttpRequest) -> HttpResponse:
 
 @tenant_view(roles=CONTACT_READERS)
 def organization_list(request: HttpRequest) -> HttpResponse:
-    query = request.GET.get("q", "")
-    orgs = Organization.objects.visible_to(request.membership).search(query)
-    page = keyset_paginate(orgs, key="name_key", cursor=request.GET.get("cursor"), size=PAGE_SIZE)
-    context = {"page": page, "query": query, "can_write": request.membership.role in CONTACT_WRITERS}
+    form = OrganizationFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    orgs = selectors.organization_filter(membership=request.membership, filters=filters)
+    page = keyset_paginate(orgs, key="name_key", cursor=filters.get("cursor"), size=PAGE_SIZE)
+    context = {
+        "page": page,
+        "form": form,
+        "filters": filters,
+        "query": filters.get("q", ""),
+        "filtered": any(v for k, v in filters.items() if k != "cursor"),
+        "employees": Organization.Employees.choices,
+        "revenues": Organization.Revenue.choices,
+        "legal_forms": Organization.LegalForm.choices,
+        "tags": Tag.objects.visible_to(request.membership).filter(organizationtag__isnull=False).distinct(),
+        "can_write": request.membership.role in CONTACT_WRITERS,
+        "can_export": request.membership.role in CONTACT_EXPORTERS,
+    }
     return render(request, partial_template(request, "contacts/organization_list.html", "organization-table"), context)
+
+
+ORGANIZATION_EXPORT_COLUMNS = [
+    ("name", gettext_lazy("Name")),
+    ("legal_form", gettext_lazy("Legal form")),
+    ("industry_code", gettext_lazy("Industry (WZ 2008)")),
+    ("employees", gettext_lazy("Employees")),
+    ("revenue", gettext_lazy("Annual revenue")),
+    ("street", gettext_lazy("Street and number")),
+    ("postcode", gettext_lazy("Postcode")),
+    ("city", gettext_lazy("City")),
+    ("state", gettext_lazy("State")),
+    ("country", gettext_lazy("Country")),
+    ("website", gettext_lazy("Website")),
+    ("email", gettext_lazy("General e-mail")),
+    ("phone", gettext_lazy("Switchboard")),
+    ("vat_id", gettext_lazy("VAT id")),
+    ("parent__name", gettext_lazy("Parent organisation")),
+    ("external_id", gettext_lazy("External id")),
+]
+
+
+@tenant_view(roles=CONTACT_EXPORTERS)
+def organization_export(request: HttpRequest) -> HttpResponse:
+    """The organisation list (same filters) as CSV or XLSX in the user's language; audit-logged."""
+    form = OrganizationFilterForm(request.GET or None)
+    if request.GET and not form.is_valid():
+        messages.error(request, _("The export filter is not valid; nothing was exported."))
+        return redirect("contacts:organization_list", tenant=request.tenant.slug)
+    filters = {k: v for k, v in (form.cleaned_data if request.GET else {}).items() if k != "cursor"}
+    file_format = "xlsx" if request.GET.get("format") == "xlsx" else "csv"
+    orgs = selectors.organization_filter(membership=request.membership, filters=filters).order_by("name_key", "pk")
+    attributes = list(AttributeDefinition.objects.filter(tenant=request.tenant, record_type="organization"))
+    fields = [name for name, _label in ORGANIZATION_EXPORT_COLUMNS]
+    header = [str(label) for _name, label in ORGANIZATION_EXPORT_COLUMNS] + [d.label for d in attributes]
+    count = orgs.count()
+    employees, revenues = dict(Organization.Employees.choices), dict(Organization.Revenue.choices)
+    legal_forms = dict(Organization.LegalForm.choices)
+
+    def rows():
+        for values in orgs.values_list(*fields, "attributes").iterator(chunk_size=2000):
+            row = dict(zip(fields, values[:-1], strict=True))
+            row["employees"] = str(employees.get(row["employees"], row["employees"]))
+            row["revenue"] = str(revenues.get(row["revenue"], row["revenue"]))
+            row["legal_form"] = str(legal_forms.get(row["legal_form"], row["legal_form"]))
+            attrs = values[-1] or {}
+            extra = [", ".join(v) if isinstance(v := attrs.get(d.key, ""), list) else v for d in attributes]
+            yield [*row.values(), *extra]
+
+    services.export_record(
+        by=request.membership, what="organisations", rows=count, file_format=file_format, filters=filters
+    )
+    stamp = timezone.localtime().strftime("%Y-%m-%d")
+    filename = f"{request.tenant.slug}-organisations-{stamp}.{file_format}"
+    if file_format == "xlsx":
+        response = HttpResponse(
+            xlsx_bytes(header, rows(), sheet=str(_("Organisations"))),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    else:
+        response = StreamingHttpResponse(csv_rows(header, rows()), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
 
 
 @tenant_view(roles=CONTACT_WRITERS)
