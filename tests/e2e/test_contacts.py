@@ -63,3 +63,44 @@ def test_marketing_creates_finds_and_records_consent(live_server, page_at, lena,
         page.get_by_test_id("export-csv").click()
     assert download.value.suggested_filename.startswith("nordstern-people-")
     assert page.console_errors == []
+
+
+@pytest.mark.parametrize(("width", "name"), [(1366, "desktop"), (390, "phone")])
+def test_marketing_tags_and_deletes_in_bulk(live_server, page_at, lena, screenshot_dir, width, name):
+    from leadwerk.contacts.models import Person
+    from tests.factories import PersonFactory
+
+    tenant = lena.memberships.get().tenant
+    for last, city in [("Becker", "Berlin"), ("Schulz", "Hamburg"), ("Wagner", "Hamburg")]:
+        PersonFactory(tenant=tenant, last_name=last, last_name_key=last.lower(), city=city)
+    page = page_at(width, 900)
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=login]", lena.email)
+    page.fill("input[name=password]", "correct-horse-battery")
+    page.click("main button[type=submit]:not(.lang-button)")
+    page.goto(f"{live_server.url}/nordstern/people/")
+
+    # Tick all on the page, then untick Becker: the tag goes to the other two.
+    page.locator("input[data-select-all]").check()
+    page.get_by_label("Tick Becker").uncheck()
+    page.select_option("#bulk-action", "tag")
+    page.fill("#bulk-tag", "Messe 2026")
+    page.screenshot(path=str(screenshot_dir / f"people-bulk-{name}.png"), full_page=True)
+    page.get_by_test_id("bulk-apply").click()
+    expect(page.locator(".flash-success")).to_contain_text("Tag added to 2 people")
+    assert set(Person.objects.filter(tags__name="Messe 2026").values_list("last_name", flat=True)) == {
+        "Schulz",
+        "Wagner",
+    }
+
+    # Everyone matching the search "Hamburg" is deleted after a confirmation page.
+    page.fill("input[name=q]", "Hamburg")
+    expect(page.get_by_label("Tick Becker")).to_have_count(0)
+    page.select_option("#bulk-action", "delete")
+    page.select_option("#bulk-scope", "filter")
+    page.get_by_test_id("bulk-apply").click()
+    expect(page.get_by_role("heading", name="Delete 2 people?")).to_be_visible()
+    page.get_by_test_id("bulk-delete-confirm").click()
+    expect(page.locator(".flash-success")).to_contain_text("2 people deleted")
+    assert list(Person.objects.values_list("last_name", flat=True)) == ["Becker"]
+    assert page.console_errors == []

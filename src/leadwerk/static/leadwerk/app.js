@@ -22,12 +22,13 @@
       document.querySelectorAll("details.dropdown[open]").forEach(function (d) { d.removeAttribute("open"); });
     }
   });
-  // "Tick all on this page" for list checkboxes: <input type="checkbox" data-select-all="ids">.
+  // "All on this page" in a bulk form ticks the rows' checkboxes that belong to that form (form="<id>").
   document.addEventListener("change", function (event) {
     var all = event.target.closest("[data-select-all]");
     if (!all) { return; }
-    var table = all.closest("table");
-    table.querySelectorAll('input[type="checkbox"][name="' + all.dataset.selectAll + '"]').forEach(function (box) {
+    var form = all.closest("form");
+    var selector = 'input[type="checkbox"][name="' + all.dataset.selectAll + '"][form="' + form.id + '"]';
+    document.querySelectorAll(selector).forEach(function (box) {
       box.checked = all.checked;
     });
   });
