@@ -124,6 +124,7 @@ INSTALLED_APPS = [
     "leadwerk.core",
     "leadwerk.accounts",
     "leadwerk.contacts",
+    "leadwerk.leads",
     "leadwerk.demo",
 ]
 

@@ -275,6 +275,24 @@ def person_create(
 ) -> PersonResult:
     """A new target person; a sure match updates the existing record instead, a probable one is flagged."""
     _require(by, CONTACT_WRITERS)
+    return person_upsert(by=by, data=data, attributes=attributes, tags=tags, merge=merge)
+
+
+def person_upsert(
+    *,
+    by: Membership,
+    data: Mapping[str, Any],
+    attributes: Mapping[str, Any] | None = None,
+    tags: Iterable[str] = (),
+    merge: bool = True,
+) -> PersonResult:
+    """Find-or-create for other apps' write paths (lead capture, responses) whose caller checked its own role.
+
+    Same normalisation, matching and flags as ``person_create``; no role check of the contact roles, since
+    a sales user capturing a lead must be able to record the person it is about.
+    """
+    if not by.is_active:
+        raise NotAllowed()
     tenant = by.tenant
     clean, flags = normalize_person_data(tenant, data)
     _check_organization(tenant.pk, clean.get("organization"))
@@ -295,7 +313,7 @@ def person_create(
         person = Person.objects.select_for_update().get(pk=match.person_id)
         # Fill what the existing record lacks; never blank out what it has.
         fill = {key: value for key, value in clean.items() if value not in ("", None) and not getattr(person, key)}
-        person_update(person=person, by=by, data=fill, attributes={**person.attributes, **attrs}, tags=tags)
+        _person_change(person=person, by=by, data=fill, attributes={**person.attributes, **attrs}, tags=tags)
         return PersonResult(person=person, created=False, match=match)
     person = Person(tenant=tenant)
     _apply_person(person, clean, flags)
@@ -320,6 +338,19 @@ def person_update(
 ) -> Person:
     """Change a person. Fields not given stay as they are."""
     _require(by, CONTACT_WRITERS, person)
+    return _person_change(person=person, by=by, data=data, attributes=attributes, tags=tags)
+
+
+def _person_change(
+    *,
+    person: Person,
+    by: Membership,
+    data: Mapping[str, Any],
+    attributes: Mapping[str, Any] | None = None,
+    tags: Iterable[str] | None = None,
+) -> Person:
+    if person.tenant_id != by.tenant_id:
+        raise NotAllowed()
     merged = {key: getattr(person, key) for key in PERSON_FIELDS} | dict(data)
     clean, flags = normalize_person_data(by.tenant, merged)
     _check_organization(person.tenant_id, clean.get("organization"))

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Self
+
+from django.db.models import Q
+
+from leadwerk.accounts.roles import Role
+from leadwerk.core.models import TenantQuerySet
+
+from .roles import LEAD_READERS, LEAD_READERS_ALL
+
+if TYPE_CHECKING:
+    from leadwerk.accounts.models import Membership
+
+
+def _own(membership: Membership, prefix: str = "") -> Q:
+    """The leads a sales user or agent works: owned, or (sales) owned by the team."""
+    condition = Q(**{f"{prefix}owner": membership})
+    if membership.role == Role.SALES and membership.team_id:
+        condition |= Q(**{f"{prefix}team_id": membership.team_id})
+    return condition
+
+
+class LeadQuerySet(TenantQuerySet):
+    def visible_to(self, membership: Membership | None) -> Self:
+        if membership is None or not membership.is_active or membership.role not in LEAD_READERS:
+            return self.none()
+        leads = self.for_tenant(membership.tenant_id)
+        if membership.role in LEAD_READERS_ALL:
+            return leads
+        return leads.filter(_own(membership))
+
+    def open(self) -> Self:
+        from .states import OPEN
+
+        return self.filter(status__in=OPEN)
+
+
+class LeadRowQuerySet(TenantQuerySet):
+    """Events, activities and follow-ups: visible where their lead is."""
+
+    def visible_to(self, membership: Membership | None) -> Self:
+        if membership is None or not membership.is_active or membership.role not in LEAD_READERS:
+            return self.none()
+        rows = self.for_tenant(membership.tenant_id)
+        if membership.role in LEAD_READERS_ALL:
+            return rows
+        return rows.filter(_own(membership, "lead__"))
+
+
+class ConfigQuerySet(TenantQuerySet):
+    """Interests and reason lists: readable by everyone who sees leads."""
+
+    def visible_to(self, membership: Membership | None) -> Self:
+        if membership is None or not membership.is_active or membership.role not in LEAD_READERS:
+            return self.none()
+        return self.for_tenant(membership.tenant_id)
