@@ -125,6 +125,7 @@ INSTALLED_APPS = [
     "leadwerk.accounts",
     "leadwerk.contacts",
     "leadwerk.leads",
+    "leadwerk.imports",
     "leadwerk.demo",
 ]
 
@@ -349,6 +350,13 @@ LOGGING = {
     # huey's consumer adds its own handler; do not print its lines twice.
     "loggers": {"axes": {"level": "WARNING"}, "huey": {"level": "INFO", "propagate": False}},
 }
+
+# --- imports (see imports/README in docs: files are kept IMPORT_KEEP_DAYS, then deleted with their job) ---
+IMPORT_DIR = DATA_DIR / "imports"
+IMPORT_MAX_BYTES = env_int("LEADWERK_IMPORT_MAX_MB", 500, minimum=1) * 1024 * 1024
+IMPORT_CHUNK_ROWS = env_int("LEADWERK_IMPORT_CHUNK_ROWS", 5000, minimum=1)
+IMPORT_DRY_RUN_ROWS = env_int("LEADWERK_IMPORT_DRY_RUN_ROWS", 20000, minimum=1)
+IMPORT_KEEP_DAYS = env_int("LEADWERK_IMPORT_KEEP_DAYS", 30, minimum=1)
 
 NINJA_PAGINATION_PER_PAGE = 50
 NINJA_PAGINATION_MAX_LIMIT = 500

@@ -1,0 +1,464 @@
+"""Every change an import makes: upload, mapping, dry run, run in chunks, cancel, resume, undo, templates.
+
+The stages stay apart so another target can plug in (see targets/): parse (parsing.py) → map
+(mapping.py) → validate, match and load (the target's loader, one chunk at a time).
+
+Crash safety: each chunk is one transaction holding its rows, its change history, its rejected rows and
+the job's new ``rows_done``. A crash or stop leaves whole chunks only; resuming continues after
+``rows_done`` and so never imports a row twice.
+
+Audit trail: one audit-log entry per job event (start, finish, cancel, failure, undo) with the counts,
+plus the ``ImportChange`` table: one compact row per record created or changed (previous values for
+changes). Per-row audit-log entries are deliberately not written; at a million rows they would
+double the import's time and the audit table's size.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from leadwerk.accounts.models import Membership
+from leadwerk.contacts.roles import CONTACT_WRITERS
+from leadwerk.core.exceptions import Conflict, DomainError, NotFound, ValidationFailed
+
+from . import parsing
+from .mapping import mapping_check, suggest_mapping
+from .models import ImportChange, ImportJob, ImportRejection, ImportTemplate
+from .targets import TARGETS, ChunkResult, get_target
+
+log = logging.getLogger(__name__)
+S = ImportJob.Status
+REJECTION_SAMPLE = 10
+
+
+class NotAllowed(NotFound):
+    """Another tenant's or an unprivileged role's import: as if it did not exist."""
+
+    def __init__(self) -> None:
+        super().__init__(_("Not found."))
+
+
+def _require(by: Membership, obj=None) -> None:
+    if not by.is_active or by.role not in CONTACT_WRITERS or (obj is not None and obj.tenant_id != by.tenant_id):
+        raise NotAllowed()
+
+
+def _audit(job: ImportJob, by: Membership | None, event: str, extra: dict | None = None) -> None:
+    from auditlog.models import LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    from leadwerk.accounts.models import AuditEntry
+
+    user = by.user if by is not None else None
+    AuditEntry.objects.create(
+        content_type=ContentType.objects.get_for_model(ImportJob),
+        object_pk=str(job.pk),
+        object_id=job.pk,
+        object_repr=f"Import {job.file_name}: {event}",
+        action=LogEntry.Action.CREATE if event == "start" else LogEntry.Action.UPDATE,
+        changes={"import": [None, event], **{k: [None, v] for k, v in (extra or {}).items()}},
+        actor=user,
+        actor_email=user.email if user else "",
+        tenant_id=job.tenant_id,
+        additional_data={"tenant_id": job.tenant_id, "job": job.pk, "target": job.target},
+    )
+
+
+# --- upload and mapping ------------------------------------------------------------------------
+
+
+def _template_for(tenant_id: int, target: str, headers: list[str]) -> ImportTemplate | None:
+    for template in ImportTemplate.objects.filter(tenant_id=tenant_id, target=target).order_by("-updated_at"):
+        if template.headers == headers:
+            return template
+    return None
+
+
+@transaction.atomic
+def import_upload(*, by: Membership, upload, name: str, target: str = "person") -> ImportJob:
+    """Store the file (as UTF-8 CSV), read its header, and suggest a mapping (a saved template's if it fits)."""
+    _require(by)
+    if target not in TARGETS and target != "person":
+        raise ValidationFailed(_("Choose what to import."), field="target")
+    spec = get_target(target)
+    prepared = parsing.prepare_upload(upload, name=name)
+    # A rolled-back upload must not leave its file behind.
+    stored = parsing.stored_path(prepared.stored_file)
+    job = ImportJob(
+        tenant_id=by.tenant_id,
+        target=spec.key,
+        created_by=by,
+        file_name=(name or "import.csv")[:200],
+        file_size=getattr(upload, "size", 0) or 0,
+        stored_file=prepared.stored_file,
+        source_format=prepared.source_format,
+        source_encoding=prepared.source_encoding,
+        delimiter=prepared.delimiter,
+        headers=prepared.headers,
+        total_rows=prepared.total_rows,
+    )
+    template = _template_for(by.tenant_id, spec.key, prepared.headers)
+    if template is not None:
+        job.mapping = {h: template.mapping.get(h, "") for h in prepared.headers}
+        job.mode = template.options.get("mode", job.mode)
+        job.key = template.options.get("key", job.key)
+        job.all_or_nothing = bool(template.options.get("all_or_nothing", False))
+        job.validation = {"template": template.name}
+    else:
+        job.mapping = suggest_mapping(prepared.headers, spec.fields(by.tenant_id))
+    try:
+        job.save()
+    except Exception:
+        stored.unlink(missing_ok=True)
+        raise
+    return job
+
+
+def import_preview(*, job: ImportJob, rows: int = 10) -> list[list[str]]:
+    return parsing.preview(parsing.stored_path(job.stored_file), job.delimiter, len(job.headers), rows)
+
+
+@transaction.atomic
+def import_configure(
+    *,
+    job: ImportJob,
+    by: Membership,
+    mapping: Mapping[str, str],
+    mode: str = "update",
+    key: str = "email",
+    all_or_nothing: bool = False,
+) -> ImportJob:
+    """Set the column mapping and options of an import that has not started."""
+    _require(by, job)
+    if job.status != S.UPLOADED:
+        raise Conflict(_("This import has already started."))
+    spec = get_target(job.target)
+    if mode not in ImportJob.Mode.values:
+        raise ValidationFailed(_("Choose update or insert only."), field="mode")
+    if key not in spec.keys:
+        raise ValidationFailed(_("Choose e-mail or external id as key."), field="key")
+    clean = mapping_check(job.headers, mapping, spec.fields(job.tenant_id))
+    if mode == ImportJob.Mode.UPDATE and key not in clean.values():
+        raise ValidationFailed(_("Map a column to the key field, or choose insert only."), field="key")
+    job.mapping, job.mode, job.key, job.all_or_nothing = clean, mode, key, bool(all_or_nothing)
+    job.validation = {}
+    job.save(update_fields=["mapping", "mode", "key", "all_or_nothing", "validation", "updated_at"])
+    return job
+
+
+def import_validate(*, job: ImportJob, by: Membership) -> dict[str, Any]:
+    """The dry run: what the first rows (up to IMPORT_DRY_RUN_ROWS) would do. Nothing is written."""
+    _require(by, job)
+    spec = get_target(job.target)
+    mapping_check(job.headers, job.mapping, spec.fields(job.tenant_id))
+    loader = spec.loader(job, by)
+    limit = settings.IMPORT_DRY_RUN_ROWS
+    path = parsing.stored_path(job.stored_file)
+    rows = next(parsing.read_chunks(path, job.delimiter, len(job.headers), offset=0, size=limit), [])
+    with transaction.atomic():
+        result = loader.process(rows, 2, write=False)
+        transaction.set_rollback(True)  # belt and braces: a dry run never writes
+    summary = {
+        "rows_checked": len(rows),
+        "total_rows": job.total_rows,
+        "counts": result.counts,
+        "rejections": [[number, column, message] for number, column, message, _cells in result.rejections][
+            :REJECTION_SAMPLE
+        ],
+    }
+    ImportJob.objects.filter(pk=job.pk).update(validation=summary)
+    job.validation = summary
+    return summary
+
+
+# --- running -------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def import_start(*, job: ImportJob, by: Membership) -> ImportJob:
+    """Queue the import as a background job."""
+    _require(by, job)
+    if job.status != S.UPLOADED:
+        raise Conflict(_("This import has already started."))
+    spec = get_target(job.target)
+    mapping_check(job.headers, job.mapping, spec.fields(job.tenant_id))
+    job.status = S.QUEUED
+    job.save(update_fields=["status", "updated_at"])
+    _audit(job, by, "start", {"rows": job.total_rows, "mode": job.mode, "key": job.key})
+    _enqueue_run(job)
+    return job
+
+
+def _enqueue_run(job: ImportJob) -> None:
+    from .tasks import import_run
+
+    job_id = job.pk
+    transaction.on_commit(lambda: import_run.enqueue(job_id=job_id))
+
+
+@transaction.atomic
+def import_cancel(*, job: ImportJob, by: Membership) -> ImportJob:
+    """Stop after the current chunk; a queued import stops at once."""
+    _require(by, job)
+    if job.status == S.QUEUED:
+        job.status = S.CANCELLED
+        job.finished_at = timezone.now()
+        job.save(update_fields=["status", "finished_at", "updated_at"])
+        _audit(job, by, "cancel", job.counts)
+    elif job.status == S.RUNNING:
+        ImportJob.objects.filter(pk=job.pk).update(cancel_requested=True)
+        job.cancel_requested = True
+    else:
+        raise Conflict(_("This import is not running."))
+    return job
+
+
+@transaction.atomic
+def import_resume(*, job: ImportJob, by: Membership) -> ImportJob:
+    """Continue a stopped, failed or interrupted import after its last committed chunk."""
+    _require(by, job)
+    if job.status not in (S.FAILED, S.CANCELLED, S.RUNNING):
+        raise Conflict(_("Only a stopped or failed import can be resumed."))
+    job.status = S.QUEUED
+    job.cancel_requested = False
+    job.message = ""
+    job.save(update_fields=["status", "cancel_requested", "message", "updated_at"])
+    _audit(job, by, "resume", {"rows_done": job.rows_done})
+    _enqueue_run(job)
+    return job
+
+
+def _merge_counts(total: dict, part: dict) -> dict:
+    merged = dict(total)
+    for key, value in part.items():
+        merged[key] = merged.get(key, 0) + value
+    return merged
+
+
+def _store_rejections(job: ImportJob, result: ChunkResult) -> None:
+    ImportRejection.objects.bulk_create(
+        [
+            ImportRejection(
+                tenant_id=job.tenant_id,
+                job=job,
+                row_number=number,
+                column=column[:200],
+                message=message[:300],
+                values=cells,
+            )
+            for number, column, message, cells in result.rejections
+        ],
+        batch_size=500,
+    )
+
+
+def _chunks(job: ImportJob, offset: int, size: int) -> Iterator[tuple[int, list[tuple]]]:
+    path = parsing.stored_path(job.stored_file)
+    first = offset
+    for rows in parsing.read_chunks(path, job.delimiter, len(job.headers), offset=offset, size=size):
+        yield first, rows
+        first += len(rows)
+
+
+def import_process(job_id: int, *, chunk_rows: int | None = None) -> ImportJob:
+    """The worker's body: load the file chunk by chunk from the last committed one. Tasks call this."""
+    job = ImportJob.objects.select_related("created_by__tenant", "created_by__user").get(pk=job_id)
+    if job.status not in (S.QUEUED, S.RUNNING):
+        return job
+    by = job.created_by
+    size = chunk_rows or settings.IMPORT_CHUNK_ROWS
+    try:
+        if by is None or not by.is_active or by.role not in CONTACT_WRITERS:
+            raise Conflict(_("The member who started this import may no longer import."))
+        ImportJob.objects.filter(pk=job.pk).update(status=S.RUNNING, started_at=job.started_at or timezone.now())
+        job.status = S.RUNNING
+        spec = get_target(job.target)
+        loader = spec.loader(job, by)
+        if job.all_or_nothing and job.rows_done == 0 and not _all_rows_valid(job, loader, size):
+            return job
+        for first, rows in _chunks(job, job.rows_done, size):
+            with transaction.atomic():
+                result = loader.process(rows, first + 2, write=True)  # +2: header line, 1-based lines
+                _store_rejections(job, result)
+                job.rows_done = first + len(rows)
+                job.counts = _merge_counts(job.counts, result.counts)
+                ImportJob.objects.filter(pk=job.pk).update(
+                    rows_done=job.rows_done, counts=job.counts, updated_at=timezone.now()
+                )
+            if ImportJob.objects.filter(pk=job.pk, cancel_requested=True).exists():
+                _finish(job, by, S.CANCELLED)
+                return job
+        _finish(job, by, S.DONE)
+    except Exception as exc:
+        message = (
+            exc.message
+            if isinstance(exc, DomainError)
+            else _("The import stopped with an error: %(error)s") % {"error": str(exc)[:300]}
+        )
+        ImportJob.objects.filter(pk=job.pk).update(status=S.FAILED, message=message[:500], updated_at=timezone.now())
+        job.status, job.message = S.FAILED, message
+        _audit(job, by, "failure", {"rows_done": job.rows_done, "error": message[:200]})
+        log.exception("import %s failed after %s rows", job.pk, job.rows_done)
+        raise
+    return job
+
+
+def _all_rows_valid(job: ImportJob, loader, size: int) -> bool:
+    """All-or-nothing: check every row first (nothing written); one bad row and the import stops."""
+    failed = False
+    for first, rows in _chunks(job, 0, size):
+        with transaction.atomic():
+            result = loader.process(rows, first + 2, write=False)
+            transaction.set_rollback(True)
+        if result.rejections:
+            failed = True
+            _store_rejections(job, result)
+    if failed:
+        count = ImportRejection.objects.filter(job=job).count()
+        job.counts = {"rejected": count}
+        message = _("Nothing was imported: %(n)s rows are not valid (all or nothing).") % {"n": count}
+        ImportJob.objects.filter(pk=job.pk).update(
+            status=S.FAILED, counts=job.counts, message=message, finished_at=timezone.now()
+        )
+        job.status, job.message = S.FAILED, message
+        _audit(job, job.created_by, "failure", job.counts)
+    return not failed
+
+
+def _finish(job: ImportJob, by: Membership, status: str) -> None:
+    with transaction.atomic():
+        now = timezone.now()
+        ImportJob.objects.filter(pk=job.pk).update(status=status, finished_at=now, updated_at=now)
+        job.status, job.finished_at = status, now
+        _audit(job, by, "finish" if status == S.DONE else "cancel", job.counts)
+
+
+# --- undo ----------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def import_undo(*, job: ImportJob, by: Membership) -> ImportJob:
+    """Revert the whole batch in the background: created records deleted, changed ones restored."""
+    _require(by, job)
+    if job.status not in (S.DONE, S.CANCELLED, S.FAILED) or not job.changes.exists():
+        raise Conflict(_("Only a finished or stopped import with changes can be undone."))
+    job.status = S.UNDOING
+    job.save(update_fields=["status", "updated_at"])
+    _audit(job, by, "undo requested")
+    from .tasks import import_undo_run
+
+    job_id, by_id = job.pk, by.pk
+    transaction.on_commit(lambda: import_undo_run.enqueue(job_id=job_id, by_id=by_id))
+    return job
+
+
+def import_undo_process(job_id: int, by_id: int) -> ImportJob:
+    job = ImportJob.objects.get(pk=job_id)
+    by = Membership.objects.select_related("tenant", "user").get(pk=by_id)
+    if job.status != S.UNDOING:
+        return job
+    loader = get_target(job.target).loader(job, by)
+    ids = list(job.changes.order_by("record_id").values_list("record_id", flat=True).distinct())
+    totals: dict[str, Any] = {"deleted": 0, "restored": 0, "conflicts": []}
+    for start in range(0, len(ids), 2000):
+        batch = ids[start : start + 2000]
+        with transaction.atomic():
+            report = loader.undo(list(ImportChange.objects.filter(job=job, record_id__in=batch).order_by("pk")))
+        totals["deleted"] += len(report["deleted"])
+        totals["restored"] += len(report["restored"])
+        totals["conflicts"] += report["conflicts"]
+    with transaction.atomic():
+        now = timezone.now()
+        summary = {
+            "deleted": totals["deleted"],
+            "restored": totals["restored"],
+            "conflicts": len(totals["conflicts"]),
+            "conflict_sample": totals["conflicts"][:100],
+        }
+        ImportJob.objects.filter(pk=job.pk).update(status=S.UNDONE, undone_at=now, undo_report=summary, updated_at=now)
+        job.status, job.undone_at, job.undo_report = S.UNDONE, now, summary
+        _audit(job, by, "undo", {k: v for k, v in summary.items() if k != "conflict_sample"})
+    return job
+
+
+# --- templates, files, clean-up ------------------------------------------------------------------
+
+
+@transaction.atomic
+def template_save(
+    *,
+    by: Membership,
+    name: str,
+    headers: list[str],
+    mapping: Mapping[str, str],
+    target: str = "person",
+    options: Mapping[str, Any] | None = None,
+) -> ImportTemplate:
+    """Save (or replace) a named mapping; it is applied to later files with the same headers."""
+    _require(by)
+    name = " ".join((name or "").split())[:80]
+    if not name:
+        raise ValidationFailed(_("Give the template a name."), field="name")
+    spec = get_target(target)
+    clean = mapping_check(headers, mapping, spec.fields(by.tenant_id))
+    opts = {k: v for k, v in (options or {}).items() if k in ("mode", "key", "all_or_nothing")}
+    template, _created = ImportTemplate.objects.update_or_create(
+        tenant_id=by.tenant_id,
+        target=spec.key,
+        name=name,
+        defaults={"headers": list(headers), "mapping": clean, "options": opts, "created_by": by},
+    )
+    return template
+
+
+@transaction.atomic
+def template_delete(*, template: ImportTemplate, by: Membership) -> None:
+    _require(by, template)
+    template.delete()
+
+
+def rejected_rows(job: ImportJob) -> tuple[list[str], Iterator[list]]:
+    """The bad rows as they came, plus line, column and reason: header and rows for core.exports.csv_rows."""
+    header = [*job.headers, _("Line"), _("Column"), _("Reason")]
+
+    def rows():
+        for rejection in job.rejections.order_by("row_number").iterator(chunk_size=2000):
+            cells = list(rejection.values)[: len(job.headers)]
+            cells += [""] * (len(job.headers) - len(cells))
+            yield [*cells, rejection.row_number, rejection.column, rejection.message]
+
+    return header, rows()
+
+
+@transaction.atomic
+def import_delete(*, job: ImportJob, by: Membership) -> None:
+    """Remove the job, its file, its history and rejected rows (the people it imported stay)."""
+    _require(by, job)
+    if job.is_active:
+        raise Conflict(_("Stop the import before deleting it."))
+    _delete_job(job)
+
+
+def _delete_job(job: ImportJob) -> None:
+    path = parsing.stored_path(job.stored_file)
+    job.delete()
+    transaction.on_commit(lambda: path.unlink(missing_ok=True))
+
+
+def imports_purge_expired(*, now=None) -> int:
+    """Jobs older than IMPORT_KEEP_DAYS go with their file (the people they imported stay)."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.IMPORT_KEEP_DAYS)
+    count = 0
+    for job in ImportJob.objects.filter(created_at__lt=cutoff).exclude(status__in=[S.QUEUED, S.RUNNING, S.UNDOING]):
+        with transaction.atomic():
+            _delete_job(job)
+        count += 1
+    return count
