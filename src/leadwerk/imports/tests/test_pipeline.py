@@ -32,7 +32,8 @@ def test_mapping_is_suggested_from_german_headers(marketing):
 
 
 def test_english_headers_and_comma(marketing):
-    job = upload(marketing, "First name,Last name,Email,Mobile,ZIP,City\nJane,Doe,jane@example.com,0171 1234567,10115,Berlin\n")
+    text = "First name,Last name,Email,Mobile,ZIP,City\nJane,Doe,jane@example.com,0171 1234567,10115,Berlin\n"
+    job = upload(marketing, text)
     assert job.mapping["Mobile"] == "mobile" and job.mapping["ZIP"] == "postcode" and job.delimiter == ","
 
 
@@ -262,7 +263,8 @@ def test_cancel_stops_after_the_current_chunk(marketing, settings, monkeypatch):
 
 
 def test_undo_deletes_created_and_restores_updated(marketing):
-    kept = contact_services.person_create(by=marketing, data={"last_name": "Schmidt", "email": "anna@example.de"}).person
+    data = {"last_name": "Schmidt", "email": "anna@example.de"}
+    kept = contact_services.person_create(by=marketing, data=data).person
     job = run(marketing, GERMAN)
     assert job.counts == {"created": 1, "updated": 1}
     with tasks_run():

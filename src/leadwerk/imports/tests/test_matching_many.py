@@ -1,0 +1,108 @@
+"""person_match_many gives, row for row, what person_match gives (a seeded table of random cases)."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from tests.factories import OrganizationFactory
+
+from leadwerk.contacts.keys import name_key
+from leadwerk.contacts.matching import Match, person_match, person_match_many
+from leadwerk.contacts.models import Person
+
+pytestmark = pytest.mark.django_db
+
+FIRST = ["Anna", "Anne", "Hans", "Hannes", "Li", "Jürgen", "Jurgen", ""]
+LAST = ["Müller", "Mueller", "Muller", "Li", "Lin", "Schmidt", "Schmitt", "Meyer", "Meier", "Öz"]
+POSTCODES = ["10115", "01067", "", "80331"]
+STREETS = ["Hauptstraße 1", "Hauptstrasse 1", "Ringweg 2", ""]
+PHONES = ["+49301234567", "+49301234568", "+4915112345678", ""]
+EMAILS = ["a@example.de", "b@example.de", "c@example.de", ""]
+EXTERNALS = ["K1", "K2", "", "", ""]
+
+
+def _values(rng: random.Random, orgs: list[int | None]) -> dict:
+    return {
+        "first_name": rng.choice(FIRST),
+        "last_name": rng.choice(LAST),
+        "postcode": rng.choice(POSTCODES),
+        "street": rng.choice(STREETS),
+        "phone": rng.choice(PHONES),
+        "mobile": rng.choice(PHONES),
+        "email": rng.choice(EMAILS),
+        "organization_id": rng.choice(orgs),
+    }
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_set_based_matcher_equals_the_row_by_row_matcher(tenant, other_tenant, seed):
+    rng = random.Random(seed)  # noqa: S311 (test data)
+    orgs = [OrganizationFactory(tenant=tenant).pk, OrganizationFactory(tenant=tenant).pk, None]
+    used_external = set()
+    for _ in range(120):
+        values = _values(rng, orgs)
+        external = rng.choice(EXTERNALS)
+        if external in used_external:
+            external = ""
+        used_external.add(external)
+        Person.objects.create(
+            tenant=tenant, external_id=external, last_name_key=name_key(values["last_name"]), **values
+        )
+    # The same data in another tenant must never match.
+    Person.objects.create(tenant=other_tenant, last_name="Müller", last_name_key="mueller", email="a@example.de")
+    queries = []
+    for _ in range(300):
+        query = _values(rng, orgs)
+        query["external_id"] = rng.choice(EXTERNALS)
+        queries.append(query)
+    expected = [person_match(tenant_id=tenant.pk, **query) for query in queries]
+    assert person_match_many(tenant.pk, queries) == expected
+    assert any(m is not None and m.kind == "probable" for m in expected)
+    reasons = {m.reason for m in expected if m is not None}
+    assert reasons >= {"email", "phone", "external_id"} and reasons & {"name_postcode", "name_organization"}
+
+
+@pytest.mark.parametrize(
+    ("stored", "query", "expected"),
+    [
+        # A short name's prefix covers longer names ("Li" → "Lin"); the block is "li", the score decides.
+        ({"last_name": "Lin", "postcode": "10115"}, {"last_name": "Li", "postcode": "10115"}, None),
+        ({"last_name": "Li", "postcode": "10115"}, {"last_name": "Li", "postcode": "10115"}, "probable"),
+        (
+            {"last_name": "Li", "postcode": "10115", "street": "Weg 1"},
+            {"last_name": "Li", "postcode": "10115", "street": "Weg 1"},
+            "sure",
+        ),
+        # A shared switchboard number alone does not make two people one.
+        ({"last_name": "Meyer", "phone": "+49301234567"}, {"last_name": "Schulz", "phone": "+49301234567"}, None),
+        ({"last_name": "Meyer", "mobile": "+49301234567"}, {"last_name": "meyer", "phone": "+49301234567"}, "sure"),
+    ],
+)
+def test_table_of_cases(tenant, stored, query, expected):
+    Person.objects.create(tenant=tenant, last_name_key=name_key(stored["last_name"]), **stored)
+    single = person_match(tenant_id=tenant.pk, **query)
+    assert person_match_many(tenant.pk, [query]) == [single]
+    assert (single.kind if single else None) == expected
+
+
+def test_rows_of_one_batch_match_each_other(tenant):
+    rows = [
+        {"last_name": "Wolf", "email": "lea@example.de"},
+        {"last_name": "Wolf", "first_name": "Lea", "email": "lea@example.de"},
+        {"last_name": "Berg", "phone": "+49301234567"},
+        {"last_name": "Berg", "mobile": "+49301234567"},
+        {"last_name": "Kranz", "first_name": "Ute", "postcode": "10115"},
+        {"last_name": "Kranz", "first_name": "Ute", "postcode": "10115"},
+        {"last_name": "Other"},
+    ]
+    assert person_match_many(tenant.pk, rows) == [None] * 7
+    assert person_match_many(tenant.pk, rows, within=True) == [
+        None,
+        Match(0, "sure", 100, "email", row=0),
+        None,
+        Match(0, "sure", 100, "phone", row=2),
+        None,
+        Match(0, "probable", 100, "name_postcode", row=4),
+        None,
+    ]
