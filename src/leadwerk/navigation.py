@@ -26,6 +26,7 @@ def shell(request: HttpRequest) -> dict:
             "admin": role in MEMBER_ADMINS,
             "audit": role in AUDIT_READERS,
             "contacts": role in CONTACT_READERS,
+            "segments": role in CONTACT_READERS,
             "suppressions": role in CONTACT_ADMINS,
         },
     }

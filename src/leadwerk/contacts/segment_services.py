@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Max, Min
+from django.db.models import BooleanField, DateTimeField, IntegerField, Max, Min, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -117,18 +117,25 @@ def _snapshot(segment: Segment, by: Membership) -> int:
     bounds = people.order_by().aggregate(low=Min("pk"), high=Max("pk"))
     if bounds["low"] is None:
         return 0
-    now_field = SegmentMember._meta.get_field("created_at")
-    now = now_field.get_db_prep_value(timezone.now(), connection)
+    now = timezone.now()
+    # The constants are selected with the ids, so the INSERT takes the SELECT as it is.
+    rows = people.annotate(
+        _tenant=Value(segment.tenant_id, output_field=IntegerField()),
+        _segment=Value(segment.pk, output_field=IntegerField()),
+        _manual=Value(False, output_field=BooleanField()),
+        _created=Value(now, output_field=DateTimeField()),
+    )
     table = connection.ops.quote_name(SegmentMember._meta.db_table)
     written = 0
     with connection.cursor() as cursor:
         for start in range(bounds["low"], bounds["high"] + 1, SNAPSHOT_CHUNK):
-            chunk = people.filter(pk__gte=start, pk__lt=start + SNAPSHOT_CHUNK).order_by().values("pk")
-            select_sql, params = chunk.query.sql_with_params()
+            chunk = rows.filter(pk__gte=start, pk__lt=start + SNAPSHOT_CHUNK).order_by()
+            select_sql, params = chunk.values_list(
+                "pk", "_tenant", "_segment", "_manual", "_created", "_created"
+            ).query.sql_with_params()
             cursor.execute(
-                f"INSERT INTO {table} (tenant_id, segment_id, person_id, manual, created_at, updated_at) "  # noqa: S608
-                f"SELECT %s, %s, chunk.id, %s, %s, %s FROM ({select_sql}) chunk",
-                [segment.tenant_id, segment.pk, False, now, now, *params],
+                f"INSERT INTO {table} (person_id, tenant_id, segment_id, manual, created_at, updated_at) " + select_sql,
+                params,
             )
             written += cursor.rowcount
     return written

@@ -23,3 +23,23 @@ urlpatterns = [
     path("attributes/", views.attribute_list, name="attribute_list"),
     path("attributes/<int:pk>/delete/", views.attribute_delete, name="attribute_delete"),
 ]
+
+# Segments: builder, counts, snapshots, members, mailing export (contacts/segment_views.py).
+from . import segment_views  # noqa: E402
+
+urlpatterns += [
+    path("segments/", segment_views.segment_list, name="segment_list"),
+    path("segments/new/", segment_views.segment_create, name="segment_create"),
+    path("segments/builder/", segment_views.segment_builder, name="segment_builder"),
+    path("segments/count/", segment_views.segment_count_preview, name="segment_count_preview"),
+    path("segments/add-members/", segment_views.segment_members_add, name="segment_members_add_any"),
+    path("segments/<int:pk>/", segment_views.segment_detail, name="segment_detail"),
+    path("segments/<int:pk>/edit/", segment_views.segment_edit, name="segment_edit"),
+    path("segments/<int:pk>/delete/", segment_views.segment_delete, name="segment_delete"),
+    path("segments/<int:pk>/count/", segment_views.segment_count_refresh, name="segment_count_refresh"),
+    path("segments/<int:pk>/snapshot/", segment_views.segment_freeze, name="segment_freeze"),
+    path("segments/<int:pk>/members/", segment_views.segment_members, name="segment_members"),
+    path("segments/<int:pk>/members/add/", segment_views.segment_members_add, name="segment_members_add"),
+    path("segments/<int:pk>/members/remove/", segment_views.segment_members_remove, name="segment_members_remove"),
+    path("segments/<int:pk>/export/", segment_views.segment_export, name="segment_export"),
+]
