@@ -14,6 +14,7 @@ from leadwerk.accounts.api import router as accounts_router
 from leadwerk.accounts.auth import authenticate_session, authenticate_token
 from leadwerk.contacts.api import router as contacts_router
 from leadwerk.core.exceptions import DomainError
+from leadwerk.imports.api import router as imports_router
 from leadwerk.leads.api import router as leads_router
 
 
@@ -90,4 +91,5 @@ def http_error(request, exc: HttpError):
 
 api.add_router("/", accounts_router)
 api.add_router("/", contacts_router)
+api.add_router("/", imports_router)
 api.add_router("/", leads_router)

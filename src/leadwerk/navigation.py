@@ -4,7 +4,7 @@ from django.http import HttpRequest
 
 from leadwerk.accounts.roles import AUDIT_READERS, DIRECTORY_READERS, MEMBER_ADMINS
 from leadwerk.accounts.selectors import user_memberships
-from leadwerk.contacts.roles import CONTACT_ADMINS, CONTACT_READERS
+from leadwerk.contacts.roles import CONTACT_ADMINS, CONTACT_READERS, CONTACT_WRITERS
 
 
 def shell(request: HttpRequest) -> dict:
@@ -26,6 +26,7 @@ def shell(request: HttpRequest) -> dict:
             "admin": role in MEMBER_ADMINS,
             "audit": role in AUDIT_READERS,
             "contacts": role in CONTACT_READERS,
+            "imports": role in CONTACT_WRITERS,
             "segments": role in CONTACT_READERS,
             "suppressions": role in CONTACT_ADMINS,
         },

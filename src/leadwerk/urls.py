@@ -14,5 +14,6 @@ urlpatterns = [
     path("api/v1/", api.urls),
     # Tenant pages: /<tenant-slug>/…  (slugs that collide with the paths above are reserved)
     path("<slug:tenant>/", include("leadwerk.contacts.urls")),
+    path("<slug:tenant>/imports/", include("leadwerk.imports.urls")),
     path("", include("leadwerk.accounts.urls")),
 ]
