@@ -15,5 +15,6 @@ urlpatterns = [
     # Tenant pages: /<tenant-slug>/…  (slugs that collide with the paths above are reserved)
     path("<slug:tenant>/", include("leadwerk.contacts.urls")),
     path("<slug:tenant>/imports/", include("leadwerk.imports.urls")),
+    path("<slug:tenant>/", include("leadwerk.leads.urls")),
     path("", include("leadwerk.accounts.urls")),
 ]

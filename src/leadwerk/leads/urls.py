@@ -1,0 +1,16 @@
+from django.urls import path
+
+from . import views
+
+app_name = "leads"
+
+urlpatterns = [
+    path("leads/", views.lead_inbox, name="lead_inbox"),
+    path("leads/new/", views.lead_capture, name="lead_capture"),
+    path("leads/<int:pk>/", views.lead_detail, name="lead_detail"),
+    path("leads/<int:pk>/status/", views.lead_transition, name="lead_transition"),
+    path("leads/<int:pk>/qualification/", views.lead_qualify, name="lead_qualify"),
+    path("leads/<int:pk>/activities/", views.activity_create, name="activity_create"),
+    path("leads/<int:pk>/follow-ups/", views.follow_up_create, name="follow_up_create"),
+    path("follow-ups/<int:pk>/done/", views.follow_up_done, name="follow_up_done"),
+]

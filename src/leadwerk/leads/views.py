@@ -1,0 +1,228 @@
+"""Lead screens: inbox, capture, detail with its actions."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from leadwerk.accounts.decorators import tenant_view
+from leadwerk.core.exceptions import DomainError
+from leadwerk.core.htmx import form_error as _field_error
+from leadwerk.core.htmx import partial_template
+from leadwerk.core.paging import keyset_paginate
+
+from . import services, states
+from .forms import ActivityForm, FollowUpForm, InboxFilterForm, LeadCaptureForm, QualificationForm, TransitionForm
+from .models import FollowUp, InterestCategory, Lead
+from .roles import LEAD_ADMINS, LEAD_CAPTURERS, LEAD_READERS, LEAD_READERS_ALL, LEAD_WORKERS
+from .states import Status
+
+PAGE_SIZE = 50
+
+
+def form_error(form, exc: DomainError) -> None:
+    """Like core's, but a version conflict goes on top of the form (its field is hidden)."""
+    if exc.field == "version":
+        form.add_error(None, exc.message)
+    else:
+        _field_error(form, exc)
+
+
+def _default_view(membership) -> str:
+    return "all" if membership.role in LEAD_READERS_ALL else "mine"
+
+
+@tenant_view(roles=LEAD_READERS)
+def lead_inbox(request: HttpRequest) -> HttpResponse:
+    form = InboxFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    view = filters.get("view") or _default_view(request.membership)
+    me = request.membership
+    leads = Lead.objects.visible_to(me).select_related("person", "organization", "interest", "owner__user")
+    match view:
+        case "mine":
+            leads = leads.filter(owner=me)
+        case "team":
+            leads = leads.filter(Q(team_id=me.team_id) if me.team_id else Q(owner=me))
+        case "unassigned":
+            leads = leads.filter(owner__isnull=True, team__isnull=True)
+        case "overdue":
+            leads = leads.filter(next_follow_up_at__lt=timezone.now())
+    status = filters.get("status") or "open"
+    leads = leads.filter(status__in=states.OPEN) if status == "open" else leads.filter(status=status)
+    if filters.get("interest"):
+        leads = leads.filter(interest__key=filters["interest"])
+    if filters.get("grade"):
+        leads = leads.filter(grade=filters["grade"])
+    key = "-score" if filters.get("sort") == "score" else "-pk"
+    page = keyset_paginate(leads, key=key, cursor=filters.get("cursor"), size=PAGE_SIZE)
+    context = {
+        "page": page,
+        "filters": {**filters, "view": view, "status": status},
+        "views": InboxFilterForm.VIEWS,
+        "statuses": Status.choices,
+        "interests": InterestCategory.objects.visible_to(me),
+        "can_capture": me.role in LEAD_CAPTURERS,
+        "now": timezone.now(),
+    }
+    return render(request, partial_template(request, "leads/inbox.html", "lead-table"), context)
+
+
+@tenant_view(roles=LEAD_CAPTURERS)
+def lead_capture(request: HttpRequest) -> HttpResponse:
+    form = LeadCaptureForm(request.POST or None, tenant=request.tenant)
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = services.lead_capture(
+                by=request.membership,
+                person=form.person_data(),
+                lead=form.lead_data(),
+                channel=form.cleaned_data["channel"],
+            )
+        except DomainError as exc:
+            form_error(form, exc)
+        else:
+            if result.created:
+                messages.success(request, _("Lead captured."))
+            else:
+                messages.info(
+                    request, _("This person already had an open lead for this interest; the response was added to it.")
+                )
+            if Lead.objects.visible_to(request.membership).filter(pk=result.lead.pk).exists():
+                return redirect("leads:lead_detail", tenant=request.tenant.slug, pk=result.lead.pk)
+            return redirect("leads:lead_inbox", tenant=request.tenant.slug)
+    return render(request, "leads/capture.html", {"form": form})
+
+
+def _detail_context(request: HttpRequest, lead: Lead, **forms) -> dict:
+    tenant = request.tenant
+    can_work = request.membership.role in LEAD_WORKERS
+    timeline = sorted(
+        [("event", e.at, e) for e in lead.events.select_related("actor__user")[:200]]
+        + [("activity", a.at, a) for a in lead.activities.select_related("by__user")[:200]],
+        key=lambda row: row[1],
+        reverse=True,
+    )
+    return {
+        "lead": lead,
+        "person": lead.person,
+        "timeline": timeline,
+        "follow_ups": lead.follow_ups.select_related("assignee__user").order_by("done_at", "due_at")[:50],
+        "next_statuses": [(s, Status(s).label) for s in Status.values if s in states.allowed(lead.status)],
+        "can_work": can_work,
+        "can_assign": request.membership.role in LEAD_ADMINS,
+        "qualification_form": forms.get("qualification_form") or QualificationForm(instance=lead, tenant=tenant),
+        "transition_form": forms.get("transition_form")
+        or TransitionForm(tenant=tenant, initial={"version": lead.version}),
+        "activity_form": forms.get("activity_form") or ActivityForm(),
+        "follow_up_form": forms.get("follow_up_form") or FollowUpForm(tenant=tenant),
+        "now": timezone.now(),
+    }
+
+
+def _visible_lead(request: HttpRequest, pk: int) -> Lead:
+    return get_object_or_404(
+        Lead.objects.visible_to(request.membership).select_related(
+            "person", "organization", "interest", "owner__user", "team", "lost_reason", "disqualified_reason"
+        ),
+        pk=pk,
+    )
+
+
+@tenant_view(roles=LEAD_READERS)
+def lead_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return render(request, "leads/detail.html", _detail_context(request, _visible_lead(request, pk)))
+
+
+def _back(request: HttpRequest, lead: Lead) -> HttpResponse:
+    return redirect("leads:lead_detail", tenant=request.tenant.slug, pk=lead.pk)
+
+
+@tenant_view(roles=LEAD_WORKERS)
+@require_POST
+def lead_transition(request: HttpRequest, pk: int) -> HttpResponse:
+    lead = _visible_lead(request, pk)
+    form = TransitionForm(request.POST, tenant=request.tenant)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.lead_transition(
+                lead=lead,
+                by=request.membership,
+                to=data["to"],
+                reason=data["reason"],
+                note=data["note"],
+                recontact_on=data["recontact_on"],
+                won_value=data["won_value"],
+                version=data["version"],
+            )
+        except DomainError as exc:
+            form_error(form, exc)
+        else:
+            messages.success(request, _("Status changed to %(status)s.") % {"status": Status(data["to"]).label})
+            return _back(request, lead)
+    lead.refresh_from_db()
+    return render(request, "leads/detail.html", _detail_context(request, lead, transition_form=form), status=422)
+
+
+@tenant_view(roles=LEAD_WORKERS)
+@require_POST
+def lead_qualify(request: HttpRequest, pk: int) -> HttpResponse:
+    lead = _visible_lead(request, pk)
+    form = QualificationForm(request.POST, instance=Lead.objects.get(pk=lead.pk), tenant=request.tenant)
+    if form.is_valid():
+        try:
+            version = form.cleaned_data["version"]
+            services.lead_update(lead=lead, by=request.membership, data=form.changes(), version=version)
+        except DomainError as exc:
+            form_error(form, exc)
+        else:
+            messages.success(request, _("Changes saved."))
+            return _back(request, lead)
+    return render(request, "leads/detail.html", _detail_context(request, lead, qualification_form=form), status=422)
+
+
+@tenant_view(roles=LEAD_WORKERS)
+@require_POST
+def activity_create(request: HttpRequest, pk: int) -> HttpResponse:
+    lead = _visible_lead(request, pk)
+    form = ActivityForm(request.POST)
+    if form.is_valid():
+        try:
+            services.activity_log(lead=lead, by=request.membership, **form.cleaned_data)
+        except DomainError as exc:
+            form_error(form, exc)
+        else:
+            messages.success(request, _("Activity logged."))
+            return _back(request, lead)
+    return render(request, "leads/detail.html", _detail_context(request, lead, activity_form=form), status=422)
+
+
+@tenant_view(roles=LEAD_WORKERS)
+@require_POST
+def follow_up_create(request: HttpRequest, pk: int) -> HttpResponse:
+    lead = _visible_lead(request, pk)
+    form = FollowUpForm(request.POST, tenant=request.tenant)
+    if form.is_valid():
+        try:
+            services.follow_up_schedule(lead=lead, by=request.membership, **form.cleaned_data)
+        except DomainError as exc:
+            form_error(form, exc)
+        else:
+            messages.success(request, _("Follow-up scheduled."))
+            return _back(request, lead)
+    return render(request, "leads/detail.html", _detail_context(request, lead, follow_up_form=form), status=422)
+
+
+@tenant_view(roles=LEAD_WORKERS)
+@require_POST
+def follow_up_done(request: HttpRequest, pk: int) -> HttpResponse:
+    follow_up = get_object_or_404(FollowUp.objects.visible_to(request.membership).select_related("lead"), pk=pk)
+    services.follow_up_done(follow_up=follow_up, by=request.membership)
+    messages.success(request, _("Follow-up done."))
+    return _back(request, follow_up.lead)
