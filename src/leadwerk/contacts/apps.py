@@ -17,3 +17,4 @@ class ContactsConfig(AppConfig):
         auditlog.register(models.Suppression)
         auditlog.register(models.Tag)
         auditlog.register(models.AttributeDefinition)
+        auditlog.register(models.Segment, exclude_fields=["last_total", "last_eligible", "counted_at", "updated_at"])

@@ -23,6 +23,7 @@ from leadwerk.contacts.models import (
 )
 
 from .contacts import contacts_counts, contacts_load
+from .segments import segments_load
 
 DEMO_PASSWORD = "leadwerk-demo"  # noqa: S105  (printed on purpose: demo data only)
 # Size of each demo tenant's marketing database.
@@ -116,6 +117,7 @@ def demo_load() -> list[tuple[str, str, str]]:
                     team.lead = lead
                     team.save(update_fields=["lead", "updated_at"])
         contacts_load(tenant, people=DEMO_PEOPLE, organizations=DEMO_ORGANIZATIONS, seed=spec.seed)
+        segments_load(tenant)
     return logins
 
 
@@ -146,6 +148,10 @@ def demo_reset() -> None:
 
 def _contacts_delete(tenants: list[Tenant]) -> None:
     """The demo tenants' marketing database; rows pointing at each other are unlinked first."""
+    from leadwerk.contacts.models import Segment, SegmentMember
+
+    SegmentMember.objects.filter(tenant__in=tenants).delete()
+    Segment.objects.filter(tenant__in=tenants).delete()
     for model in (Consent, PersonTag, OrganizationTag, Affiliation):
         model.objects.filter(tenant__in=tenants).delete()
     Person.objects.filter(tenant__in=tenants).update(duplicate_of=None)
