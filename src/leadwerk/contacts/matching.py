@@ -8,6 +8,7 @@ created but flagged for review rather than merged silently.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rapidfuzz import fuzz
 
@@ -34,8 +35,14 @@ class Match:
         return self.kind == "sure"
 
 
+@lru_cache(maxsize=1 << 18)
+def _key(value: str) -> str:
+    """name_key, remembered: candidates repeat across rows (the same people in a postcode block)."""
+    return name_key(value)
+
+
 def _full_key(first: str, last: str) -> str:
-    return name_key(f"{first} {last}")
+    return _key(f"{first} {last}")
 
 
 def _numbers(phone: str, mobile: str) -> list[str]:
@@ -150,7 +157,7 @@ def _best_fuzzy(
         score = int(fuzz.token_sort_ratio(wanted, _full_key(first, last)))
         if score < PROBABLE_NAME_SCORE:
             continue
-        same_address = bool(street) and name_key(street) == name_key(their_street)
+        same_address = bool(street) and _key(street) == _key(their_street)
         kind = "sure" if score == 100 and same_address else "probable"
         candidate = Match(pk, kind, score, reason)
         if best is None or (candidate.is_sure, candidate.score) > (best.is_sure, best.score):
@@ -242,7 +249,7 @@ def _match_one(row, key, by_external, by_email, by_phone, by_mobile, by_postcode
     for number in numbers:
         for index in (by_phone, by_mobile):
             for pk, last in index.get(number, ())[:5]:
-                if name_key(last) == key:
+                if _key(last) == key:
                     return Match(pk, "sure", 100, "phone")
     if pool is not None:
         for number in numbers:
@@ -272,7 +279,7 @@ def _match_one(row, key, by_external, by_email, by_phone, by_mobile, by_postcode
                 score = int(fuzz.token_sort_ratio(wanted, _full_key(first, last)))
                 if score < PROBABLE_NAME_SCORE:
                     continue
-                same_address = bool(row["street"]) and name_key(row["street"]) == name_key(their_street)
+                same_address = bool(row["street"]) and _key(row["street"]) == _key(their_street)
                 kind = "sure" if score == 100 and same_address else "probable"
                 candidate = Match(0, kind, score, reason, row=at)
                 if best is None or (candidate.is_sure, candidate.score) > (best.is_sure, best.score):

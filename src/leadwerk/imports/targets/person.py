@@ -453,7 +453,7 @@ class PersonLoader:
         stamp = ops.adapt_datetimefield_value(now)
         change_rows: list[tuple] = []
         tag_links: list[tuple[int, str]] = []
-        affiliations: list[Affiliation] = []
+        affiliations: list[tuple] = []
 
         if creates:
             ids = self._reserve_ids(len(creates))
@@ -477,15 +477,9 @@ class PersonLoader:
                 tag_links += [(record["id"], tag) for tag in record["_tags"]]
                 if record.get("organization_id"):
                     affiliations.append(
-                        Affiliation(
-                            tenant_id=self.tenant_id,
-                            person_id=record["id"],
-                            organization_id=record["organization_id"],
-                            position=record.get("position", ""),
-                            department=record.get("department", ""),
-                            started_at=now,
-                        )
-                    )
+                        (self.tenant_id, stamp, stamp, record["id"], record["organization_id"],
+                         record.get("position", ""), record.get("department", ""), stamp)
+                    )  # fmt: skip
             table = ops.quote_name(Person._meta.db_table)
             columns = ", ".join(ops.quote_name(f.column) for f in Person._meta.concrete_fields)
             marks = ", ".join(["%s"] * len(spec))
@@ -531,7 +525,13 @@ class PersonLoader:
                     change_rows,
                 )
         if affiliations:
-            Affiliation.objects.bulk_create(affiliations)
+            with connection.cursor() as cursor:
+                cursor.executemany(
+                    f"INSERT INTO {ops.quote_name(Affiliation._meta.db_table)} (tenant_id, created_at, updated_at, "  # noqa: S608
+                    "person_id, organization_id, position, department, started_at) "
+                    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                    affiliations,
+                )
         if tag_links:
             self._tags({tag for _pk, tag in tag_links})
             PersonTag.objects.bulk_create(
