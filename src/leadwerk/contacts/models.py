@@ -232,6 +232,7 @@ class Person(TenantModel, Address):
             models.Index(fields=["tenant", "mobile"], name="person_mobile"),
             models.Index(fields=["tenant", "postcode", "last_name_key"], name="person_postcode_name"),
             models.Index(fields=["tenant", "organization"], name="person_organization"),
+            models.Index(fields=["tenant", "city"], name="person_city"),  # search by city (bench/lists)
         ]
 
     def __str__(self) -> str:

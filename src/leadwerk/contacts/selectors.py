@@ -14,7 +14,7 @@ from .models import AttributeDefinition, Channel, ConsentStatus, Organization, P
 def person_filter(*, membership: Membership, filters: dict[str, Any]) -> QuerySet[Person]:
     people = Person.objects.visible_to(membership)
     if filters.get("q"):
-        people = people.search(filters["q"])
+        people = people.search(filters["q"], tenant_id=membership.tenant_id, region=membership.tenant.country or "DE")
     channel, status = filters.get("consent"), filters.get("consent_status")
     if channel not in Channel.values:
         channel = None
