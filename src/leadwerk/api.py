@@ -13,6 +13,7 @@ from ninja.security import HttpBearer, SessionAuth
 from leadwerk.accounts.api import router as accounts_router
 from leadwerk.accounts.auth import authenticate_session, authenticate_token
 from leadwerk.contacts.api import router as contacts_router
+from leadwerk.contacts.dedup_api import router as dedup_router
 from leadwerk.contacts.segment_api import router as segments_router
 from leadwerk.core.exceptions import DomainError
 from leadwerk.imports.api import router as imports_router
@@ -92,6 +93,7 @@ def http_error(request, exc: HttpError):
 
 api.add_router("/", accounts_router)
 api.add_router("/", contacts_router)
+api.add_router("/", dedup_router)
 api.add_router("/", imports_router)
 api.add_router("/", segments_router)
 api.add_router("/", leads_router)

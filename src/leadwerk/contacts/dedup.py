@@ -19,6 +19,7 @@ The online matcher's probable matches (``Person.duplicate_of``) join the same qu
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from typing import Any
@@ -87,7 +88,10 @@ def people_table(tenant_id: int, *, chunk_size: int = LOAD_CHUNK):
     queryset = Person.objects.filter(tenant_id=tenant_id).order_by().values_list(*fields)
     sql, params = queryset.query.sql_with_params()
     schema = pa.schema(
-        [(arrow, pa.int64() if arrow in ("unique_id", "birth_year", "organization") else pa.string()) for _n, arrow in LOAD_COLUMNS]
+        [
+            (arrow, pa.int64() if arrow in ("unique_id", "birth_year", "organization") else pa.string())
+            for _n, arrow in LOAD_COLUMNS
+        ]
     )
     first_keys: dict[str, str] = {}
     batches = []
@@ -215,7 +219,9 @@ def splink_settings():
             block_on("email"),
             block_on("phone"),
             block_on("mobile"),
-            block_on("postcode", "last_name"),
+            # Same postcode and last name alone pairs up whole streets of Müllers; the first initial keeps
+            # the blocks small and still catches typos, short forms and initials of the first name.
+            block_on("postcode", "last_name", "substr(first_name, 1, 1)"),
             block_on("postcode", "first_name"),
         ],
         comparisons=comparisons,
@@ -262,8 +268,22 @@ def levels_from_row(row: dict[str, Any]) -> dict[str, str]:
 # --- store -------------------------------------------------------------------------------------------------
 
 
+def _insert_sql() -> tuple[str, str]:
+    table = connection.ops.quote_name(DuplicateCandidate._meta.db_table)
+    json_param = "CAST(%s AS jsonb)" if connection.vendor == "postgresql" else "%s"
+    insert = (
+        f"INSERT INTO {table} (tenant_id, created_at, updated_at, person_a_id, person_b_id, score, levels, "  # noqa: S608
+        f"source, status, run_id) VALUES (%s, %s, %s, %s, %s, %s, {json_param}, %s, %s, %s)"
+    )
+    update = f"UPDATE {table} SET score = %s, levels = {json_param}, run_id = %s, updated_at = %s WHERE id = %s"  # noqa: S608
+    return insert, update
+
+
 def candidates_store(*, tenant_id: int, run: DedupRun | None, pairs) -> int:
-    """Write the run's pairs; keep every decision. Returns how many pairs are new in the queue."""
+    """Write the run's pairs; keep every decision. Returns how many pairs are new in the queue.
+
+    Plain ``executemany`` rather than model instances: a run can bring 100,000 pairs.
+    """
     existing = {
         (a, b): (pk, status, source)
         for pk, a, b, status, source in DuplicateCandidate.objects.filter(tenant_id=tenant_id).values_list(
@@ -271,45 +291,49 @@ def candidates_store(*, tenant_id: int, run: DedupRun | None, pairs) -> int:
         )
     }
     seen: set[tuple[int, int]] = set()
-    new: list[DuplicateCandidate] = []
-    updates: list[DuplicateCandidate] = []
-    now = timezone.now()
+    new: list[tuple] = []
+    updates: list[tuple] = []
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    run_id = run.pk if run is not None else None
+    batch_source, open_status = DuplicateCandidate.Source.BATCH.value, DuplicateCandidate.Status.OPEN.value
     for batch in pairs.to_batches(max_chunksize=50_000):
         for row in batch.to_pylist():
             key = (row["person_a"], row["person_b"])
             if key in seen:
                 continue
             seen.add(key)
-            levels = levels_from_row(row)
+            levels = json.dumps(levels_from_row(row), separators=(",", ":"))
             found = existing.get(key)
             if found is None:
                 new.append(
-                    DuplicateCandidate(
-                        tenant_id=tenant_id,
-                        person_a_id=key[0],
-                        person_b_id=key[1],
-                        score=float(row["score"]),
-                        levels=levels,
-                        source=DuplicateCandidate.Source.BATCH,
-                        run=run,
-                        created_at=now,
-                        updated_at=now,
+                    (
+                        tenant_id,
+                        now,
+                        now,
+                        key[0],
+                        key[1],
+                        float(row["score"]),
+                        levels,
+                        batch_source,
+                        open_status,
+                        run_id,
                     )
                 )
-            elif found[1] == DuplicateCandidate.Status.OPEN:
-                updates.append(
-                    DuplicateCandidate(pk=found[0], score=float(row["score"]), levels=levels, run=run, updated_at=now)
-                )
+            elif found[1] == open_status:
+                updates.append((float(row["score"]), levels, run_id, now, found[0]))
     stale = [
         pk
         for key, (pk, status, source) in existing.items()
-        if key not in seen and status == DuplicateCandidate.Status.OPEN and source == DuplicateCandidate.Source.BATCH
+        if key not in seen and status == open_status and source == batch_source
     ]
-    with transaction.atomic():
+    insert, update = _insert_sql()
+    with transaction.atomic(), connection.cursor() as cursor:
         for start in range(0, len(stale), STORE_BATCH):
             DuplicateCandidate.objects.filter(pk__in=stale[start : start + STORE_BATCH]).delete()
-        DuplicateCandidate.objects.bulk_create(new, batch_size=STORE_BATCH)
-        DuplicateCandidate.objects.bulk_update(updates, ["score", "levels", "run", "updated_at"], batch_size=500)
+        for start in range(0, len(new), 10_000):
+            cursor.executemany(insert, new[start : start + 10_000])
+        for start in range(0, len(updates), 10_000):
+            cursor.executemany(update, updates[start : start + 10_000])
     return len(new)
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import dedup_views, views
 
 app_name = "contacts"
 
@@ -42,4 +42,16 @@ urlpatterns += [
     path("segments/<int:pk>/members/add/", segment_views.segment_members_add, name="segment_members_add"),
     path("segments/<int:pk>/members/remove/", segment_views.segment_members_remove, name="segment_members_remove"),
     path("segments/<int:pk>/export/", segment_views.segment_export, name="segment_export"),
+]
+
+# Duplicates: search runs, the review queue, merges (contacts/dedup_views.py).
+urlpatterns += [
+    path("duplicates/", dedup_views.duplicate_list, name="duplicate_list"),
+    path("duplicates/runs/", dedup_views.duplicate_run_start, name="duplicate_run_start"),
+    path("duplicates/runs/<int:pk>/", dedup_views.duplicate_run, name="duplicate_run"),
+    path("duplicates/<int:pk>/", dedup_views.duplicate_pair, name="duplicate_pair"),
+    path("duplicates/<int:pk>/merge/", dedup_views.duplicate_merge, name="duplicate_merge"),
+    path("duplicates/<int:pk>/dismiss/", dedup_views.duplicate_dismiss, name="duplicate_dismiss"),
+    path("merges/<int:pk>/", dedup_views.duplicate_merge_detail, name="duplicate_merge_detail"),
+    path("merges/<int:pk>/undo/", dedup_views.duplicate_merge_undo, name="duplicate_merge_undo"),
 ]

@@ -30,6 +30,7 @@ from .forms import (
     PersonForm,
     SuppressionForm,
 )
+from .merge import merged_person_ids
 from .models import AttributeDefinition, Channel, ConsentStatus, Organization, Person, Suppression, Tag
 from .normalize import FLAG_LABELS
 from .roles import CONTACT_ADMINS, CONTACT_EXPORTERS, CONTACT_READERS, CONTACT_WRITERS
@@ -96,7 +97,12 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     consents = person.consents.select_related("recorded_by__user")
     entries = (
-        AuditEntry.objects.filter(tenant_id=person.tenant_id, content_type__model="person", object_pk=str(person.pk))
+        AuditEntry.objects.filter(
+            tenant_id=person.tenant_id,
+            content_type__model="person",
+            # Records merged into this one keep their own entries; they show here (contacts/merge.py).
+            object_pk__in=[str(pk) for pk in (person.pk, *merged_person_ids(person))],
+        )
         .select_related("actor")
         .order_by("-timestamp")[:50]
     )
