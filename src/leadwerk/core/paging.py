@@ -39,7 +39,7 @@ def _decode(cursor: str) -> list | None:
 
 
 def keyset_paginate(queryset: QuerySet, *, key: str, cursor: str | None, size: int = 50) -> KeysetPage:
-    """Order by (key, pk) ascending and continue after the cursor's (key, pk); key "-pk" lists newest first."""
+    """Order by (key, pk) and continue after the cursor's (key, pk); "-key" sorts descending, "-pk" newest first."""
     if key == "-pk":
         qs = queryset.order_by("-pk")
         after = _decode(cursor) if cursor else None
@@ -48,15 +48,22 @@ def keyset_paginate(queryset: QuerySet, *, key: str, cursor: str | None, size: i
         items = list(qs[: size + 1])
         next_cursor = _encode([None, items[size - 1].pk]) if len(items) > size else None
         return KeysetPage(items=items[:size], next_cursor=next_cursor, is_first=after is None)
-    qs = queryset.order_by(key, "pk")
+    descending = key.startswith("-")
+    field = key.lstrip("-")
+    qs = queryset.order_by(f"-{field}", "-pk") if descending else queryset.order_by(field, "pk")
     after = _decode(cursor) if cursor else None
     if after is not None:
         value, pk = after
-        qs = qs.filter(Q(**{f"{key}__gt": value}) | Q(**{key: value, "pk__gt": pk}))
+        beyond, bound = ("lt", "lte") if descending else ("gt", "gte")
+        # The plain range bound first lets the database walk the key's index from the cursor on
+        # (SQLite does not derive it from the OR alone).
+        qs = qs.filter(Q(**{f"{field}__{bound}": value})).filter(
+            Q(**{f"{field}__{beyond}": value}) | Q(**{field: value, f"pk__{beyond}": pk})
+        )
     items = list(qs[: size + 1])
     next_cursor = None
     if len(items) > size:
         items = items[:size]
         last = items[-1]
-        next_cursor = _encode([getattr(last, key.split("__")[0]), last.pk])
+        next_cursor = _encode([getattr(last, field.split("__")[0]), last.pk])
     return KeysetPage(items=items, next_cursor=next_cursor, is_first=after is None)
