@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from datetime import timedelta
 from typing import Any
 
 from django.db import connection, transaction
@@ -43,6 +44,7 @@ log = logging.getLogger(__name__)
 DEFAULT_THRESHOLD = 0.95
 LOAD_CHUNK = 50_000
 STORE_BATCH = 2_000
+STALE_AFTER = timedelta(minutes=30)
 
 # (column name in the query, column name in Arrow).
 LOAD_COLUMNS = (
@@ -386,6 +388,10 @@ def dedup_run_start(*, by: Membership, threshold: float | None = None) -> DedupR
         raise ValidationFailed(_("Choose a threshold between 0.5 and 0.9999."), field="threshold")
     active = DedupRun.objects.select_for_update().filter(
         tenant_id=by.tenant_id, status__in=[DedupRun.Status.QUEUED, DedupRun.Status.RUNNING]
+    )
+    # A run whose worker died shows no progress; it must not block the tenant for good.
+    active.filter(updated_at__lt=timezone.now() - STALE_AFTER).update(
+        status=DedupRun.Status.FAILED, error=_("No progress for 30 minutes; the search was stopped.")
     )
     if active.exists():
         raise Conflict(_("A duplicate search is already running for this tenant."))

@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from leadwerk.accounts.decorators import tenant_view
@@ -20,6 +21,27 @@ from .models import AttributeDefinition, Channel, ConsentStatus, DedupRun, Dupli
 from .roles import CONTACT_READERS, CONTACT_WRITERS
 
 PAGE_SIZE = 50
+# How the comparison levels of a pair (DuplicateCandidate.levels) read on the pair page.
+COMPARISON_LABELS = {
+    "first_name": gettext_lazy("first name"),
+    "last_name": gettext_lazy("last name"),
+    "email": gettext_lazy("e-mail"),
+    "phone": gettext_lazy("phone"),
+    "location": gettext_lazy("address"),
+    "birth_year": gettext_lazy("year of birth"),
+}
+LEVEL_LABELS = {
+    "exact": gettext_lazy("same"),
+    "similar": gettext_lazy("similar"),
+    "alike": gettext_lazy("alike"),
+    "initial": gettext_lazy("initial only"),
+    "different": gettext_lazy("different"),
+    "address": gettext_lazy("same address"),
+    "similar_address": gettext_lazy("similar address"),
+    "organization": gettext_lazy("same organisation"),
+    "postcode": gettext_lazy("same postcode"),
+}
+STRONG_LEVELS = frozenset({"exact", "address"})
 # Shown side by side on the pair page besides the choosable fields.
 READONLY_ROWS = ("suppressed_reason", "duplicate_of", "created_at", "updated_at")
 
@@ -97,6 +119,10 @@ def _display(person: Person, name: str) -> Any:
     return getattr(person, name)
 
 
+def _empty(value: Any) -> bool:
+    return value in (None, "", [], {})
+
+
 def _timeline_count(person: Person) -> int:
     ids = [str(pk) for pk in [person.pk, *merge.merged_person_ids(person)]]
     return AuditEntry.objects.filter(
@@ -114,6 +140,8 @@ def _pair_context(request: HttpRequest, candidate: DuplicateCandidate) -> dict:
         field = Person._meta.get_field(name)
         row = differing.get(name)
         default = side[survivor.pk if row.default == "survivor" else other.pk] if row else None
+        if row is None and _empty(_display(a, name)) and _empty(_display(b, name)):
+            continue  # nothing to compare: keeps the page short on a phone
         rows.append(
             {
                 "name": name,
@@ -144,7 +172,7 @@ def _pair_context(request: HttpRequest, candidate: DuplicateCandidate) -> dict:
         (_("Tags"), ", ".join(t.name for t in a.tags.all()), ", ".join(t.name for t in b.tags.all())),
         *[
             (
-                label,
+                _("Consent: %(channel)s") % {"channel": label},
                 ConsentStatus(a.consent_for(value)).label,
                 ConsentStatus(b.consent_for(value)).label,
             )
@@ -163,7 +191,14 @@ def _pair_context(request: HttpRequest, candidate: DuplicateCandidate) -> dict:
         "info": info,
         "keep_default": side[survivor.pk],
         "can_write": request.membership.role in CONTACT_WRITERS and candidate.status == DuplicateCandidate.Status.OPEN,
-        "levels": candidate.levels,
+        "levels": [
+            (
+                COMPARISON_LABELS.get(name, name),
+                LEVEL_LABELS.get(level, level),
+                "badge-ok" if level in STRONG_LEVELS else "badge-off" if level == "different" else "",
+            )
+            for name, level in candidate.levels.items()
+        ],
     }
 
 

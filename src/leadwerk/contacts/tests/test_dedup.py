@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from conftest import bearer, login
 from django.urls import reverse
+from django.utils import timezone
 from tests.factories import OrganizationFactory, PersonFactory
 
 from leadwerk.contacts import dedup, services
@@ -119,9 +122,14 @@ def test_run_start_rules(marketing, manager, tenant, django_capture_on_commit_ca
         dedup.dedup_run_start(by=manager)
     with pytest.raises(ValidationFailed):
         dedup.dedup_run_start(by=marketing, threshold=0.2)
-    DedupRun.objects.create(tenant=tenant, threshold=0.9, status=DedupRun.Status.RUNNING)
+    running = DedupRun.objects.create(tenant=tenant, threshold=0.9, status=DedupRun.Status.RUNNING)
     with pytest.raises(Conflict):
         dedup.dedup_run_start(by=marketing)
+    # A run that stopped making progress (its worker died) no longer blocks.
+    DedupRun.objects.filter(pk=running.pk).update(updated_at=timezone.now() - timedelta(hours=1))
+    with django_capture_on_commit_callbacks(execute=False):
+        dedup.dedup_run_start(by=marketing)
+    assert DedupRun.objects.get(pk=running.pk).status == DedupRun.Status.FAILED
 
 
 def test_threshold_is_the_tenants_last_choice(marketing, people, django_capture_on_commit_callbacks):
