@@ -32,6 +32,9 @@ def django_setup(db: BenchDB, *, pragmas: list[str] | None = None) -> None:
     import django
 
     django.setup()
+    from leadwerk.core.apps import sqlite_analyze
+
+    sqlite_analyze()  # what migrate, every import and the worker's hourly job do on a real installation
     if pragmas:
         from django.db.backends.signals import connection_created
 

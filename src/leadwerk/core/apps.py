@@ -1,6 +1,6 @@
 from django.apps import AppConfig
-from django.core.signals import request_started
 from django.db.backends.signals import connection_created
+from django.db.models.signals import post_migrate
 
 
 def _sqlite_pragmas(sender, connection, **kwargs) -> None:
@@ -12,20 +12,28 @@ def _sqlite_pragmas(sender, connection, **kwargs) -> None:
             cursor.execute("PRAGMA foreign_keys=ON")
 
 
-def _sqlite_optimize(sender, **kwargs) -> None:
-    """Keep SQLite's planner statistics current, as SQLite recommends for long-lived connections.
+def sqlite_analyze(using: str = "default") -> None:
+    """Refresh SQLite's planner statistics (approximate, bounded work per index).
 
-    ``PRAGMA optimize`` runs ANALYZE only on tables this connection has queried whose statistics are
-    missing or far out of date; otherwise it costs microseconds. Without statistics SQLite walks the
-    name index for every search at a million people (seconds instead of milliseconds, bench/lists).
-    Run at the start of a request, on a connection kept open from earlier ones (CONN_MAX_AGE).
+    Without statistics SQLite walks the name index for every search at a million people (seconds instead of
+    milliseconds, bench/lists). ``analysis_limit`` keeps ANALYZE to about 1,000 rows per index, so it takes
+    milliseconds even on large tables. It runs after migrations, after each import and hourly in the worker,
+    inside an IMMEDIATE transaction so it queues behind writers instead of failing with "database is locked"
+    (which it did when run at the start of every request).
     """
-    from django.db import connections
+    from django.db import connections, transaction
 
-    for connection in connections.all(initialized_only=True):
-        if connection.vendor == "sqlite" and connection.connection is not None and not connection.in_atomic_block:
-            with connection.cursor() as cursor:
-                cursor.execute("PRAGMA optimize")
+    connection = connections[using]
+    if connection.vendor != "sqlite":
+        return
+    with transaction.atomic(using=using), connection.cursor() as cursor:
+        cursor.execute("PRAGMA analysis_limit=1000")
+        cursor.execute("ANALYZE")
+
+
+def _analyze_after_migrate(sender, using="default", **kwargs) -> None:
+    if sender.name == "leadwerk.core":
+        sqlite_analyze(using)
 
 
 class CoreConfig(AppConfig):
@@ -35,4 +43,4 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         connection_created.connect(_sqlite_pragmas, dispatch_uid="leadwerk_sqlite_pragmas")
-        request_started.connect(_sqlite_optimize, dispatch_uid="leadwerk_sqlite_optimize")
+        post_migrate.connect(_analyze_after_migrate, dispatch_uid="leadwerk_sqlite_analyze")

@@ -14,9 +14,12 @@ log = logging.getLogger(__name__)
 @task
 def import_run(*, job_id: int) -> dict:
     """Load an import chunk by chunk; a rerun (resume) continues after the last committed chunk."""
+    from leadwerk.core.apps import sqlite_analyze
+
     from .services import import_process
 
     job = import_process(job_id)
+    sqlite_analyze()  # a large import changes the data's shape; keep the planner's statistics current
     return {"job": job.pk, "status": job.status, "rows_done": job.rows_done}
 
 
