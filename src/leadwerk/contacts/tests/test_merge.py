@@ -392,3 +392,25 @@ def test_organisation_deleted_before_undo_leaves_the_restored_record_without_it(
     m.merge_undo(by=marketing, merge=done)
     restored = Person.objects.get(pk=newer.pk)
     assert restored.organization_id is None and restored.last_name == "Schmid"
+
+
+def test_attributes_are_combined_and_chosen_and_the_external_id_can_move(marketing, admin, pair):
+    older, newer = pair
+    services.attribute_define(by=admin, record_type="person", key="fleet", label="Fleet size", type="number")
+    services.attribute_define(by=admin, record_type="person", key="source", label="Source", type="text")
+    services.person_update(person=older, by=marketing, data={}, attributes={"fleet": 10})
+    services.person_update(
+        person=newer, by=marketing, data={"external_id": "CRM-7"}, attributes={"fleet": 12, "source": "Messe"}
+    )
+    older.refresh_from_db()
+    newer.refresh_from_db()
+    rows = {row.field: row.default for row in m.differing_fields(older, newer)}
+    assert rows["attributes.fleet"] == "other" and rows["attributes.source"] == "other"
+
+    m.person_merge(
+        by=marketing, survivor=older, other=newer, choices={"attributes.fleet": "survivor", "external_id": "other"}
+    )
+
+    older.refresh_from_db()
+    assert older.attributes == {"fleet": 10, "source": "Messe"}
+    assert older.external_id == "CRM-7"
