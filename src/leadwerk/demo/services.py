@@ -23,6 +23,7 @@ from leadwerk.contacts.models import (
 )
 
 from .contacts import contacts_counts, contacts_load
+from .leads import leads_counts, leads_delete, leads_load
 from .segments import segments_load
 
 DEMO_PASSWORD = "leadwerk-demo"  # noqa: S105  (printed on purpose: demo data only)
@@ -118,6 +119,7 @@ def demo_load() -> list[tuple[str, str, str]]:
                     team.save(update_fields=["lead", "updated_at"])
         contacts_load(tenant, people=DEMO_PEOPLE, organizations=DEMO_ORGANIZATIONS, seed=spec.seed)
         segments_load(tenant)
+        leads_load(tenant, seed=spec.seed)
     return logins
 
 
@@ -125,6 +127,12 @@ def demo_contacts() -> list[tuple[str, dict[str, int]]]:
     """(tenant slug, counts) of each demo tenant's marketing database as it is now."""
     tenants = {tenant.slug: tenant for tenant in Tenant.objects.filter(slug__in=[spec.slug for spec in TENANTS])}
     return [(spec.slug, contacts_counts(tenants[spec.slug])) for spec in TENANTS if spec.slug in tenants]
+
+
+def demo_leads() -> list[tuple[str, dict[str, int]]]:
+    """(tenant slug, counts) of each demo tenant's lead database as it is now."""
+    tenants = {tenant.slug: tenant for tenant in Tenant.objects.filter(slug__in=[spec.slug for spec in TENANTS])}
+    return [(spec.slug, leads_counts(tenants[spec.slug])) for spec in TENANTS if spec.slug in tenants]
 
 
 @transaction.atomic
@@ -136,6 +144,7 @@ def demo_reset() -> None:
         AuditEntry.objects.filter(tenant__in=tenants).delete()
         ApiToken.objects.filter(tenant__in=tenants).delete()
         Invitation.objects.filter(tenant__in=tenants).delete()
+        leads_delete(tenants)
         _contacts_delete(tenants)
         Team.objects.filter(tenant__in=tenants).update(lead=None)
         Membership.objects.filter(tenant__in=tenants).delete()

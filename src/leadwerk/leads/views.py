@@ -102,8 +102,13 @@ def lead_capture(request: HttpRequest) -> HttpResponse:
 def _detail_context(request: HttpRequest, lead: Lead, **forms) -> dict:
     tenant = request.tenant
     can_work = request.membership.role in LEAD_WORKERS
+    events = list(lead.events.select_related("actor__user")[:200])
+    labels = dict(Status.choices)
+    for e in events:
+        e.before_label = labels.get(e.before.get("status"), "")
+        e.after_label = labels.get(e.after.get("status"), "")
     timeline = sorted(
-        [("event", e.at, e) for e in lead.events.select_related("actor__user")[:200]]
+        [("event", e.at, e) for e in events]
         + [("activity", a.at, a) for a in lead.activities.select_related("by__user")[:200]],
         key=lambda row: row[1],
         reverse=True,

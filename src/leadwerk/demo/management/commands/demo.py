@@ -43,6 +43,11 @@ class Command(BaseCommand):
                 f"{counts['duplicates']:,} probable duplicates), {counts['consents']:,} consent records, "
                 f"{counts['suppressions']:,} suppressions"
             )
+        for slug, counts in services.demo_leads():
+            self.stdout.write(
+                f"  {slug:<10} leads: {counts['leads']:,} ({counts['open']:,} open, {counts['won']:,} won, "
+                f"{counts['lost']:,} lost), {counts['events']:,} events, {counts['follow_ups']:,} follow-ups"
+            )
         self.stdout.write("")
         if no_serve:
             return
