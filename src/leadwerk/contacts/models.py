@@ -233,6 +233,8 @@ class Person(TenantModel, Address):
             models.Index(fields=["tenant", "postcode", "last_name_key"], name="person_postcode_name"),
             models.Index(fields=["tenant", "organization"], name="person_organization"),
             models.Index(fields=["tenant", "city"], name="person_city"),  # search by city (bench/lists)
+            # Probable duplicates waiting for review: the review queue and the list filter read them per tenant.
+            models.Index(fields=["tenant", "duplicate_of"], name="person_duplicate_of"),
         ]
 
     def __str__(self) -> str:
