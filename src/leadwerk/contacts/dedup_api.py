@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
 from leadwerk.core.exceptions import ValidationFailed
@@ -175,7 +176,7 @@ def candidate_merge(request: HttpRequest, candidate_id: int, payload: MergeIn):
     candidate = _candidate(request, candidate_id)
     pair = {candidate.person_a_id: candidate.person_a, candidate.person_b_id: candidate.person_b}
     if payload.survivor_id not in pair:
-        raise ValidationFailed("Choose one of the pair's two records.", field="survivor_id")
+        raise ValidationFailed(_("Choose one of the pair's two records."), field="survivor_id")
     survivor = pair.pop(payload.survivor_id)
     (other,) = pair.values()
     done = merge.person_merge(by=request.membership, survivor=survivor, other=other, choices=payload.choices)
