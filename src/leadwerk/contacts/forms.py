@@ -148,6 +148,7 @@ class PersonBulkForm(forms.Form):
     ACTIONS = [
         ("tag", _("Add tag")),
         ("untag", _("Remove tag")),
+        ("segment", _("Add to segment")),
         ("export_csv", _("Export as CSV")),
         ("export_xlsx", _("Export as XLSX")),
         ("delete", _("Delete")),
@@ -158,6 +159,7 @@ class PersonBulkForm(forms.Form):
     scope = forms.ChoiceField(label=_("Apply to"), choices=SCOPES, initial="selected")
     ids = forms.TypedMultipleChoiceField(required=False, coerce=int)
     tag_name = forms.CharField(label=_("Tag"), required=False, max_length=60)
+    segment = forms.IntegerField(label=_("Segment"), required=False)
     confirm = forms.BooleanField(required=False)
 
     def __init__(self, *args, ids: list[int] | None = None, **kwargs):
@@ -171,6 +173,8 @@ class PersonBulkForm(forms.Form):
             self.add_error("ids", _("Tick at least one person, or apply the action to everyone matching the filter."))
         if data.get("action") in {"tag", "untag"} and not (data.get("tag_name") or "").strip():
             self.add_error("tag_name", _("Enter the tag to add or remove."))
+        if data.get("action") == "segment" and not data.get("segment"):
+            self.add_error("segment", _("Choose the segment to add the people to."))
         return data
 
 

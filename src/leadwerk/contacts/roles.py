@@ -2,7 +2,7 @@
 
 from leadwerk.accounts.roles import Role
 
-# Until call lists and leads exist, agents, sales and partners see no contacts at all (fails closed).
+# Agents, sales and partners see people only through their leads (and later call lists), not the database.
 CONTACT_READERS = frozenset({Role.ADMIN, Role.MANAGER, Role.MARKETING, Role.PRIVACY})
 CONTACT_WRITERS = frozenset({Role.ADMIN, Role.MARKETING})
 # Handling suppressions and recording consent on behalf of people (tenant-defined attributes: MEMBER_ADMINS).

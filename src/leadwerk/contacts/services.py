@@ -603,6 +603,26 @@ def _bulk_ids(by: Membership, people) -> list[int]:
     return list(qs.order_by("pk").values_list("pk", flat=True))
 
 
+def _bulk_record(by: Membership, text: str, changes: dict) -> None:
+    """One audit entry for a bulk change (the single rows are not logged one by one)."""
+    from auditlog.models import LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    from leadwerk.accounts.models import AuditEntry
+
+    AuditEntry.objects.create(
+        content_type=ContentType.objects.get_for_model(Person),
+        object_pk="",
+        object_repr=text[:200],
+        action=LogEntry.Action.UPDATE,
+        changes=changes,
+        actor=by.user,
+        actor_email=by.user.email,
+        tenant_id=by.tenant_id,
+        additional_data={"tenant_id": by.tenant_id},
+    )
+
+
 @transaction.atomic
 def people_tag(*, by: Membership, people, tag_name: str, remove: bool = False) -> int:
     """Add (or remove) one tag on many people at once; returns how many people changed."""
@@ -616,6 +636,8 @@ def people_tag(*, by: Membership, people, tag_name: str, remove: bool = False) -
         if tag is None:
             return 0
         deleted, _detail = PersonTag.objects.filter(tenant_id=by.tenant_id, tag=tag, person_id__in=ids).delete()
+        if deleted:
+            _bulk_record(by, f"Tag {name} removed: {deleted}", {"tag": [name, None], "people": [deleted, None]})
         return deleted
     (tag,) = _tags(by.tenant_id, [name])
     have = set(PersonTag.objects.filter(tag=tag, person_id__in=ids).values_list("person_id", flat=True))
@@ -623,6 +645,7 @@ def people_tag(*, by: Membership, people, tag_name: str, remove: bool = False) -
     PersonTag.objects.bulk_create(new, batch_size=BULK_CHUNK, ignore_conflicts=True)
     if new:
         Person.objects.filter(pk__in=[row.person_id for row in new]).update(updated_at=timezone.now())
+        _bulk_record(by, f"Tag {name} added: {len(new)}", {"tag": [None, name], "people": [None, len(new)]})
     return len(new)
 
 

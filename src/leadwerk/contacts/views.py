@@ -31,7 +31,7 @@ from .forms import (
     SuppressionForm,
 )
 from .merge import merged_person_ids
-from .models import AttributeDefinition, Channel, ConsentStatus, Organization, Person, Suppression, Tag
+from .models import AttributeDefinition, Channel, ConsentStatus, Organization, Person, Segment, Suppression, Tag
 from .normalize import FLAG_LABELS
 from .roles import CONTACT_ADMINS, CONTACT_EXPORTERS, CONTACT_READERS, CONTACT_WRITERS
 
@@ -62,6 +62,9 @@ def person_list(request: HttpRequest) -> HttpResponse:
         "can_write": request.membership.role in CONTACT_WRITERS,
         "can_export": request.membership.role in CONTACT_EXPORTERS,
         "can_bulk": request.membership.role in CONTACT_WRITERS | CONTACT_EXPORTERS,
+        "segments": Segment.objects.visible_to(request.membership).order_by("name")
+        if request.membership.role in CONTACT_WRITERS
+        else [],
     }
     return render(request, partial_template(request, "contacts/person_list.html", "person-table"), context)
 
@@ -238,6 +241,7 @@ def person_export(request: HttpRequest) -> HttpResponse:
 
 
 BULK_ROLES = {
+    "segment": CONTACT_WRITERS,
     "tag": CONTACT_WRITERS,
     "untag": CONTACT_WRITERS,
     "delete": CONTACT_WRITERS,
@@ -282,7 +286,14 @@ def person_bulk(request: HttpRequest) -> HttpResponse:
         }
         return render(request, "contacts/person_bulk_delete.html", context)
     try:
-        if action == "delete":
+        if action == "segment":
+            from . import segment_services
+
+            segment = get_object_or_404(Segment.objects.visible_to(request.membership), pk=form.cleaned_data["segment"])
+            ids = list(people.values_list("pk", flat=True)[:10_001])
+            done = segment_services.segment_members_add(segment=segment, by=request.membership, person_ids=ids)
+            messages.success(request, _("%(count)s people added to %(name)s.") % {"count": done, "name": segment.name})
+        elif action == "delete":
             done = services.people_delete(by=request.membership, people=people)
             messages.success(request, _("%(count)s people deleted.") % {"count": done})
         else:

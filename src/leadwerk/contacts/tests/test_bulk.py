@@ -27,6 +27,8 @@ def bulk_url(tenant):
 
 def test_people_tag_adds_once_and_untag_removes(tenant, marketing, people):
     assert services.people_tag(by=marketing, people=[p.pk for p in people[:2]], tag_name=" Messe 2026 ") == 2
+    entry = AuditEntry.objects.get(tenant=tenant, action=AuditEntry.Action.UPDATE, object_pk="")
+    assert entry.actor == marketing.user and entry.changes["people"] == [None, 2]
     # Tagging again changes nothing.
     assert services.people_tag(by=marketing, people=[p.pk for p in people], tag_name="Messe 2026") == 2
     tag = Tag.objects.get(tenant=tenant, name="Messe 2026")
@@ -136,3 +138,23 @@ def test_list_shows_bulk_bar_only_to_roles_that_may_use_it(client, tenant, marke
     assert 'id="bulk-form"' in login(client, marketing).get(url).content.decode()
     client.logout()
     assert 'id="bulk-form"' not in login(client, privacy).get(url).content.decode()
+
+
+def test_add_ticked_people_to_a_segment(client, tenant, marketing, people):
+    from leadwerk.contacts import segment_services
+    from leadwerk.contacts.models import SegmentMember
+
+    segment = segment_services.segment_create(by=marketing, name="Messe", definition={"op": "and", "children": []})
+    login(client, marketing)
+    page = client.get(reverse("contacts:person_list", kwargs={"tenant": tenant.slug})).content.decode()
+    assert 'value="segment"' in page and "Messe" in page
+    missing = client.post(
+        bulk_url(tenant), {"action": "segment", "scope": "selected", "ids": [people[0].pk]}, follow=True
+    )
+    assert "Choose the segment" in missing.content.decode()
+    client.post(
+        bulk_url(tenant), {"action": "segment", "segment": segment.pk, "scope": "selected", "ids": [people[1].pk]}
+    )
+    assert list(SegmentMember.objects.filter(segment=segment, manual=True).values_list("person_id", flat=True)) == [
+        people[1].pk
+    ]
