@@ -3,7 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from leadwerk.accounts.models import Membership, Tenant
+from leadwerk.accounts.models import Membership, Team, Tenant
 from leadwerk.contacts.models import Person
 
 from .models import Activity, Channel, FollowUp, InterestCategory, Lead, LeadReason, Rating
@@ -74,7 +74,42 @@ class TransitionForm(forms.Form):
 
     def __init__(self, *args, tenant: Tenant, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["reason"].queryset = LeadReason.objects.for_tenant(tenant.pk).filter(active=True)
+        reasons = LeadReason.objects.for_tenant(tenant.pk).filter(active=True)
+        self.fields["reason"].queryset = reasons
+        # Grouped by list, so a lost reason is not picked for a disqualification by mistake.
+        groups = {kind: [] for kind in LeadReason.Kind.values}
+        for reason in reasons:
+            groups[reason.kind].append((reason.pk, reason.label))
+        self.fields["reason"].choices = [("", "—")] + [
+            (LeadReason.Kind(kind).label, items) for kind, items in groups.items() if items
+        ]
+
+
+class AssignForm(forms.Form):
+    owner = forms.ModelChoiceField(label=_("Assign to"), queryset=Membership.objects.none(), required=False)
+    team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.none(), required=False)
+    reason = forms.CharField(label=_("Why"), required=False, max_length=300)
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, tenant: Tenant, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = (
+            Membership.objects.filter(tenant=tenant, is_active=True, role__in=LEAD_WORKERS)
+            .select_related("user")
+            .order_by("user__full_name")
+        )
+        self.fields["owner"].label_from_instance = lambda m: m.user.full_name or m.user.email
+        self.fields["team"].queryset = Team.objects.filter(tenant=tenant).order_by("name")
+
+
+class InterestForm(forms.Form):
+    name = forms.CharField(label=_("Interest"), max_length=120)
+    key = forms.SlugField(label=_("Key"), max_length=40, help_text=_("Used in imports and the API, e.g. e-suv."))
+
+
+class ReasonForm(forms.Form):
+    kind = forms.ChoiceField(label=_("List"), choices=LeadReason.Kind.choices)
+    label = forms.CharField(label=_("Reason"), max_length=120)
 
 
 class ActivityForm(forms.Form):

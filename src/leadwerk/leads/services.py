@@ -282,7 +282,7 @@ def _transition(lead: Lead, by: Membership | None, to: str, *, reason: str, vers
 
 
 def nurture_reopen_due(*, today: dt.date | None = None) -> int:
-    """Reopen nurtured leads whose re-contact date has come (run daily by the worker)."""
+    """Reopen nurtured leads whose re-contact date has come (leads/tasks.py runs it hourly in the worker)."""
     today = today or timezone.localdate()
     count = 0
     for lead in Lead.objects.filter(status=Status.NURTURE, recontact_on__lte=today).iterator():
@@ -440,7 +440,7 @@ def follow_up_schedule(
     if assignee.tenant_id != lead.tenant_id or not assignee.is_active or assignee.role not in LEAD_WORKERS:
         raise ValidationFailed(_("Choose an active member who works leads."), field="assignee")
     if lead.status in states.CLOSED:
-        raise ValidationFailed(_("The lead is closed; reopen it by capturing a new response."), field="due_at")
+        raise ValidationFailed(_("The lead is closed; a new response will start a new lead."), field="due_at")
     follow_up = FollowUp.objects.create(
         tenant_id=lead.tenant_id, lead=lead, due_at=due_at, assignee=assignee, kind=kind, note=note.strip()[:300]
     )
@@ -470,6 +470,16 @@ def interest_define(*, by: Membership, name: str, key: str) -> InterestCategory:
     if InterestCategory.objects.filter(tenant_id=by.tenant_id, key=key).exists():
         raise ValidationFailed(_("This key is taken."), field="key")
     return InterestCategory.objects.create(tenant_id=by.tenant_id, name=name, key=key)
+
+
+@transaction.atomic
+def config_active_set(*, by: Membership, entry: InterestCategory | LeadReason, active: bool) -> None:
+    """Retire (or bring back) an interest or reason; leads that use it keep it."""
+    _require(by, LEAD_ADMINS)
+    if entry.tenant_id != by.tenant_id:
+        raise NotAllowed()
+    entry.active = active
+    entry.save(update_fields=["active", "updated_at"])
 
 
 @transaction.atomic

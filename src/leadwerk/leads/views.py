@@ -17,8 +17,18 @@ from leadwerk.core.htmx import partial_template
 from leadwerk.core.paging import keyset_paginate
 
 from . import services, states
-from .forms import ActivityForm, FollowUpForm, InboxFilterForm, LeadCaptureForm, QualificationForm, TransitionForm
-from .models import FollowUp, InterestCategory, Lead
+from .forms import (
+    ActivityForm,
+    AssignForm,
+    FollowUpForm,
+    InboxFilterForm,
+    InterestForm,
+    LeadCaptureForm,
+    QualificationForm,
+    ReasonForm,
+    TransitionForm,
+)
+from .models import FollowUp, InterestCategory, Lead, LeadReason
 from .roles import LEAD_ADMINS, LEAD_CAPTURERS, LEAD_READERS, LEAD_READERS_ALL, LEAD_WORKERS
 from .states import Status
 
@@ -68,6 +78,7 @@ def lead_inbox(request: HttpRequest) -> HttpResponse:
         "statuses": Status.choices,
         "interests": InterestCategory.objects.visible_to(me),
         "can_capture": me.role in LEAD_CAPTURERS,
+        "can_configure": me.role in LEAD_ADMINS,
         "now": timezone.now(),
     }
     return render(request, partial_template(request, "leads/inbox.html", "lead-table"), context)
@@ -126,6 +137,8 @@ def _detail_context(request: HttpRequest, lead: Lead, **forms) -> dict:
         or TransitionForm(tenant=tenant, initial={"version": lead.version}),
         "activity_form": forms.get("activity_form") or ActivityForm(),
         "follow_up_form": forms.get("follow_up_form") or FollowUpForm(tenant=tenant),
+        "assign_form": forms.get("assign_form")
+        or AssignForm(tenant=tenant, initial={"version": lead.version, "owner": lead.owner_id, "team": lead.team_id}),
         "now": timezone.now(),
     }
 
@@ -231,3 +244,64 @@ def follow_up_done(request: HttpRequest, pk: int) -> HttpResponse:
     services.follow_up_done(follow_up=follow_up, by=request.membership)
     messages.success(request, _("Follow-up done."))
     return _back(request, follow_up.lead)
+
+
+@tenant_view(roles=LEAD_ADMINS)
+@require_POST
+def lead_assign(request: HttpRequest, pk: int) -> HttpResponse:
+    lead = _visible_lead(request, pk)
+    form = AssignForm(request.POST, tenant=request.tenant)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.lead_assign(
+                lead=lead,
+                by=request.membership,
+                owner=data["owner"],
+                team=data["team"],
+                reason=data["reason"],
+                version=data["version"],
+            )
+        except DomainError as exc:
+            form_error(form, exc)
+        else:
+            messages.success(request, _("Lead assigned."))
+            return _back(request, lead)
+    lead.refresh_from_db()
+    return render(request, "leads/detail.html", _detail_context(request, lead, assign_form=form), status=422)
+
+
+@tenant_view(roles=LEAD_ADMINS)
+def lead_settings(request: HttpRequest) -> HttpResponse:
+    """The tenant's interests and reason lists."""
+    interest_form = InterestForm(request.POST if request.POST.get("form") == "interest" else None)
+    reason_form = ReasonForm(request.POST if request.POST.get("form") == "reason" else None)
+    if request.method == "POST":
+        try:
+            if request.POST.get("form") == "interest" and interest_form.is_valid():
+                services.interest_define(by=request.membership, **interest_form.cleaned_data)
+                messages.success(request, _("Interest added."))
+                return redirect("leads:lead_settings", tenant=request.tenant.slug)
+            if request.POST.get("form") == "reason" and reason_form.is_valid():
+                services.reason_define(by=request.membership, **reason_form.cleaned_data)
+                messages.success(request, _("Reason added."))
+                return redirect("leads:lead_settings", tenant=request.tenant.slug)
+        except DomainError as exc:
+            form_error(interest_form if request.POST.get("form") == "interest" else reason_form, exc)
+    context = {
+        "interest_form": interest_form,
+        "reason_form": reason_form,
+        "interests": InterestCategory.objects.visible_to(request.membership),
+        "reasons": LeadReason.objects.visible_to(request.membership),
+    }
+    status = 422 if request.method == "POST" else 200
+    return render(request, "leads/settings.html", context, status=status)
+
+
+@tenant_view(roles=LEAD_ADMINS)
+@require_POST
+def lead_settings_toggle(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
+    model = InterestCategory if kind == "interest" else LeadReason
+    entry = get_object_or_404(model.objects.visible_to(request.membership), pk=pk)
+    services.config_active_set(by=request.membership, entry=entry, active=not entry.active)
+    return redirect("leads:lead_settings", tenant=request.tenant.slug)

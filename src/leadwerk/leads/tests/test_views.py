@@ -116,3 +116,68 @@ def test_walls(client, tenant, lead, outsider, marketing):
     assert client.post(posts[0], {"to": "qualifying", "version": 1}).status_code == 404
     lead.refresh_from_db()
     assert lead.status == "new"
+
+
+def test_manager_assigns_from_the_lead_page(client, tenant, manager, lead):
+    sales = MembershipFactory(tenant=tenant, role=Role.SALES)
+    login(client, manager)
+    page = client.get(url("lead_detail", tenant, pk=lead.pk)).content.decode()
+    assert url("lead_assign", tenant, pk=lead.pk) in page
+    bad = client.post(url("lead_assign", tenant, pk=lead.pk), {"version": lead.version})
+    assert bad.status_code == 422 and "Choose a person or a team." in bad.content.decode()
+    client.post(url("lead_assign", tenant, pk=lead.pk), {"owner": sales.pk, "reason": "PLZ 8", "version": lead.version})
+    lead.refresh_from_db()
+    assert lead.owner == sales and lead.status == "routed"
+
+
+def test_sales_cannot_assign(client, tenant, lead, manager):
+    sales = MembershipFactory(tenant=tenant, role=Role.SALES)
+    services.lead_assign(lead=lead, by=manager, owner=sales)
+    login(client, sales)
+    assert (
+        url("lead_assign", tenant, pk=lead.pk)
+        not in client.get(url("lead_detail", tenant, pk=lead.pk)).content.decode()
+    )
+    assert client.post(url("lead_assign", tenant, pk=lead.pk), {"owner": sales.pk, "version": 9}).status_code == 404
+
+
+def test_settings_add_interest_and_reason_with_errors_and_retire(client, tenant, admin, interest):
+    login(client, admin)
+    taken = client.post(url("lead_settings", tenant), {"form": "interest", "name": "Andere", "key": "e-suv"})
+    assert taken.status_code == 422 and "This key is taken." in taken.content.decode()
+    client.post(url("lead_settings", tenant), {"form": "interest", "name": "Transporter", "key": "van"})
+    client.post(url("lead_settings", tenant), {"form": "reason", "kind": "lost", "label": "Preis"})
+    assert set(InterestCategory.objects.values_list("key", flat=True)) == {"e-suv", "van"}
+    reason = LeadReason.objects.get(label="Preis")
+    client.post(url("lead_settings_toggle", tenant, kind="reason", pk=reason.pk))
+    reason.refresh_from_db()
+    assert not reason.active
+
+
+def test_transition_form_groups_reasons_by_list(client, tenant, manager, lead):
+    LeadReason.objects.create(tenant=tenant, kind="lost", label="Preis")
+    LeadReason.objects.create(tenant=tenant, kind="disqualified", label="Kein Bedarf")
+    login(client, manager)
+    page = client.get(url("lead_detail", tenant, pk=lead.pk)).content.decode()
+    assert '<optgroup label="Lost">' in page and '<optgroup label="Disqualified">' in page
+
+
+@pytest.mark.parametrize("who", ["sales", "marketing", "outsider", "privacy"])
+def test_settings_are_for_admins_and_managers(client, request, tenant, interest, who):
+    login(client, request.getfixturevalue(who))
+    assert client.get(url("lead_settings", tenant)).status_code == 404
+    assert client.post(url("lead_settings_toggle", tenant, kind="interest", pk=interest.pk)).status_code == 404
+    interest.refresh_from_db()
+    assert interest.active
+
+
+def test_nurture_reopen_job_is_scheduled(manager, lead):
+    from leadwerk.leads import tasks
+
+    services.lead_transition(
+        lead=lead, by=manager, to="nurture", recontact_on=timezone.localdate() + dt.timedelta(days=1)
+    )
+    Lead.objects.filter(pk=lead.pk).update(recontact_on=timezone.localdate())
+    tasks.nurture_reopen.call_local()
+    lead.refresh_from_db()
+    assert lead.status == "qualifying"
