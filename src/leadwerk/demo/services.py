@@ -144,7 +144,9 @@ def demo_reset() -> None:
         AuditEntry.objects.filter(tenant__in=tenants).delete()
         ApiToken.objects.filter(tenant__in=tenants).delete()
         Invitation.objects.filter(tenant__in=tenants).delete()
+        _imports_delete(tenants)
         leads_delete(tenants)
+        _dedup_delete(tenants)
         _contacts_delete(tenants)
         Team.objects.filter(tenant__in=tenants).update(lead=None)
         Membership.objects.filter(tenant__in=tenants).delete()
@@ -153,6 +155,24 @@ def demo_reset() -> None:
         domains = [spec.domain for spec in TENANTS] + [SHARED_AGENT[0].split("@")[1]]
         for domain in domains:
             User.objects.filter(email__endswith=f"@{domain}").delete()
+
+
+def _imports_delete(tenants: list[Tenant]) -> None:
+    """Import jobs someone ran in the demo (their stored files go with them) and saved mapping templates."""
+    from leadwerk.imports.models import ImportJob, ImportTemplate
+    from leadwerk.imports.services import _delete_job
+
+    for job in ImportJob.objects.filter(tenant__in=tenants):
+        _delete_job(job)
+    ImportTemplate.objects.filter(tenant__in=tenants).delete()
+
+
+def _dedup_delete(tenants: list[Tenant]) -> None:
+    """Duplicate searches, their candidate pairs and merges someone made in the demo."""
+    from leadwerk.contacts.models import DedupRun, DuplicateCandidate, Merge
+
+    for model in (Merge, DuplicateCandidate, DedupRun):
+        model.objects.filter(tenant__in=tenants).delete()
 
 
 def _contacts_delete(tenants: list[Tenant]) -> None:
