@@ -2,6 +2,7 @@
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
 from leadwerk.core.exceptions import ValidationFailed, api_field_names
@@ -39,7 +40,7 @@ def _organization(request: HttpRequest, organization_id: int | None, field: str)
         return None
     org = Organization.objects.visible_to(request.membership).filter(pk=organization_id).first()
     if org is None:
-        raise ValidationFailed("No such organisation.", field=field)
+        raise ValidationFailed(_("No such organisation."), field=field)
     return org
 
 
@@ -113,10 +114,10 @@ def _person_create(request: HttpRequest, payload: PersonIn):
 )
 def person_upsert(request: HttpRequest, payload: PersonIn, key: str = "email"):
     if key not in ("email", "external_id"):
-        raise ValidationFailed("Use key=email or key=external_id.", field="key")
+        raise ValidationFailed(_("Use key=email or key=external_id."), field="key")
     data = _person_data(request, payload)
     if not data.get(key):
-        raise ValidationFailed("The key field is empty.", field=key)
+        raise ValidationFailed(_("The key field is empty."), field=key)
     lookup = services.normalize_person_data(request.membership.tenant, data)[0][key]
     existing = _people(request).filter(**{key: lookup}).order_by("pk").first()
     if existing is not None:
@@ -141,7 +142,7 @@ def person_update(request: HttpRequest, person_id: int, payload: PersonFields):
     person = get_object_or_404(_people(request), pk=person_id)
     data = _person_data(request, payload)
     if "last_name" in data and not data["last_name"]:
-        raise ValidationFailed("Enter the last name.", field="last_name")
+        raise ValidationFailed(_("Enter the last name."), field="last_name")
     with api_field_names(FIELD_NAMES):
         services.person_update(person=person, by=request.membership, data=data, attributes=payload.attributes)
     if payload.tags is not None:

@@ -28,7 +28,9 @@ def _job(request: HttpRequest, pk: int) -> ImportJob:
 
 @tenant_view(roles=CONTACT_WRITERS)
 def import_list(request: HttpRequest) -> HttpResponse:
-    jobs = ImportJob.objects.visible_to(request.membership).select_related("created_by__user")[:100]
+    jobs = list(ImportJob.objects.visible_to(request.membership).select_related("created_by__user")[:100])
+    for job in jobs:
+        job.count_rows = [(label, value) for label, value in _count_rows(job) if value]
     context = {
         "jobs": jobs,
         "form": UploadForm(),
