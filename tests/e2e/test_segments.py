@@ -54,8 +54,13 @@ def login(page, live_server, user) -> None:
 
 
 def console_errors(page) -> list[str]:
-    """Console errors but Chromium's note on the deliberate 422 answer to an invalid form (not a page error)."""
-    return [e for e in page.console_errors if "the server responded with a status of 422" not in e]
+    """Console errors, less two kinds of expected noise: Chromium's note on the deliberate 422 answer to an
+    invalid form, and htmx's report of a live count it aborted because a newer one replaced it
+    (hx-sync="this:replace"; htmx logs "htmx:afterRequest" and "htmx:sendAbort" as errors)."""
+    errors = [e for e in page.console_errors if "the server responded with a status of 422" not in e]
+    aborted = [i for i, e in enumerate(errors) if e.startswith("htmx:sendAbort")]
+    drop = {j for i in aborted for j in (i - 1, i) if errors[j].startswith(("htmx:afterRequest", "htmx:sendAbort"))}
+    return [e for i, e in enumerate(errors) if i not in drop]
 
 
 def shoot(page, path) -> None:
