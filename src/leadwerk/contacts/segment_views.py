@@ -310,7 +310,8 @@ def segment_builder(request: HttpRequest) -> HttpResponse:
     """htmx: the builder re-rendered after adding, removing or changing a condition (nothing is saved)."""
     definition, _action = builder_parse(request.POST)
     response = render(request, "contacts/segment_form.html#builder", _builder_context(request, definition))
-    response["HX-Trigger"] = "segmentChanged"
+    # After the swap, so the count reads the new builder (HX-Trigger fired before it and counted the old one).
+    response["HX-Trigger-After-Swap"] = "segmentChanged"
     return response
 
 

@@ -134,11 +134,15 @@ def _detail_context(request: HttpRequest, lead: Lead, **forms) -> dict:
         "can_assign": request.membership.role in LEAD_ADMINS,
         "qualification_form": forms.get("qualification_form") or QualificationForm(instance=lead, tenant=tenant),
         "transition_form": forms.get("transition_form")
-        or TransitionForm(tenant=tenant, initial={"version": lead.version}),
-        "activity_form": forms.get("activity_form") or ActivityForm(),
-        "follow_up_form": forms.get("follow_up_form") or FollowUpForm(tenant=tenant),
+        or TransitionForm(tenant=tenant, initial={"version": lead.version}, auto_id="status_%s"),
+        "activity_form": forms.get("activity_form") or ActivityForm(auto_id="activity_%s"),
+        "follow_up_form": forms.get("follow_up_form") or FollowUpForm(tenant=tenant, auto_id="follow_%s"),
         "assign_form": forms.get("assign_form")
-        or AssignForm(tenant=tenant, initial={"version": lead.version, "owner": lead.owner_id, "team": lead.team_id}),
+        or AssignForm(
+            tenant=tenant,
+            initial={"version": lead.version, "owner": lead.owner_id, "team": lead.team_id},
+            auto_id="assign_%s",
+        ),
         "now": timezone.now(),
     }
 
@@ -165,7 +169,7 @@ def _back(request: HttpRequest, lead: Lead) -> HttpResponse:
 @require_POST
 def lead_transition(request: HttpRequest, pk: int) -> HttpResponse:
     lead = _visible_lead(request, pk)
-    form = TransitionForm(request.POST, tenant=request.tenant)
+    form = TransitionForm(request.POST, tenant=request.tenant, auto_id="status_%s")
     if form.is_valid():
         data = form.cleaned_data
         try:
@@ -209,7 +213,7 @@ def lead_qualify(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def activity_create(request: HttpRequest, pk: int) -> HttpResponse:
     lead = _visible_lead(request, pk)
-    form = ActivityForm(request.POST)
+    form = ActivityForm(request.POST, auto_id="activity_%s")
     if form.is_valid():
         try:
             services.activity_log(lead=lead, by=request.membership, **form.cleaned_data)
@@ -225,7 +229,7 @@ def activity_create(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def follow_up_create(request: HttpRequest, pk: int) -> HttpResponse:
     lead = _visible_lead(request, pk)
-    form = FollowUpForm(request.POST, tenant=request.tenant)
+    form = FollowUpForm(request.POST, tenant=request.tenant, auto_id="follow_%s")
     if form.is_valid():
         try:
             services.follow_up_schedule(lead=lead, by=request.membership, **form.cleaned_data)
@@ -250,7 +254,7 @@ def follow_up_done(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def lead_assign(request: HttpRequest, pk: int) -> HttpResponse:
     lead = _visible_lead(request, pk)
-    form = AssignForm(request.POST, tenant=request.tenant)
+    form = AssignForm(request.POST, tenant=request.tenant, auto_id="assign_%s")
     if form.is_valid():
         data = form.cleaned_data
         try:

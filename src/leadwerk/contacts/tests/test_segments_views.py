@@ -159,7 +159,7 @@ def test_builder_adds_groups_and_conditions_and_removes_them(client, marketing, 
     headers = {"HX-Request": "true"}
     added = client.post(url("segment_builder"), _builder_post(action="group:r"), headers=headers)
     page = added.content.decode()
-    assert added.status_code == 200 and added["HX-Trigger"] == "segmentChanged"
+    assert added.status_code == 200 and added["HX-Trigger-After-Swap"] == "segmentChanged"
     assert 'name="kind-r.1" value="group"' in page and 'name="kind-r.1.0" value="condition"' in page
     assert "<html" not in page  # only the partial
     removed = client.post(url("segment_builder"), _builder_post(action="remove:r.0"), headers=headers)
