@@ -7,7 +7,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from leadwerk.accounts.decorators import tenant_view
 from leadwerk.core.exceptions import DomainError, ValidationFailed
-from leadwerk.core.exports import csv_rows, xlsx_bytes
+from leadwerk.core.exports import file_response
 from leadwerk.core.htmx import partial_template
 from leadwerk.core.paging import keyset_paginate
 
@@ -509,17 +509,8 @@ def segment_export(request: HttpRequest, pk: int) -> HttpResponse:
     )
     slug = re.sub(r"[^a-z0-9]+", "-", segment.name.lower()).strip("-") or "segment"
     filename = f"{request.tenant.slug}-{slug}-{timezone.localtime().strftime('%Y-%m-%d')}.{file_format}"
-    if file_format == "xlsx":
-        response = HttpResponse(
-            xlsx_bytes(header, export_rows(people, columns), sheet=segment.name),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-    else:
-        response = StreamingHttpResponse(
-            csv_rows(header, export_rows(people, columns)), content_type="text/csv; charset=utf-8"
-        )
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    rows = export_rows(people, columns)
+    return file_response(header, rows, file_format=file_format, filename=filename, sheet=segment.name)
 
 
 __all__ = ["builder_parse", "builder_tree", "export_rows", "segment_count"]

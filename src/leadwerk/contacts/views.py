@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.db.models import Prefetch
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,7 +15,7 @@ from leadwerk.accounts.decorators import tenant_view
 from leadwerk.accounts.models import AuditEntry
 from leadwerk.accounts.roles import MEMBER_ADMINS
 from leadwerk.core.exceptions import DomainError
-from leadwerk.core.exports import csv_rows, xlsx_bytes
+from leadwerk.core.exports import file_response
 from leadwerk.core.htmx import form_error, partial_template
 from leadwerk.core.paging import keyset_paginate
 
@@ -215,15 +215,7 @@ def _people_file(request: HttpRequest, people, filters: dict, file_format: str, 
     services.export_record(by=request.membership, what=what, rows=count, file_format=file_format, filters=filters)
     stamp = timezone.localtime().strftime("%Y-%m-%d")
     filename = f"{request.tenant.slug}-people-{stamp}.{file_format}"
-    if file_format == "xlsx":
-        response = HttpResponse(
-            xlsx_bytes(header, rows(), sheet=str(_("People"))),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-    else:
-        response = StreamingHttpResponse(csv_rows(header, rows()), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return file_response(header, rows(), file_format=file_format, filename=filename, sheet=str(_("People")))
 
 
 @tenant_view(roles=CONTACT_EXPORTERS)
@@ -384,15 +376,8 @@ def organization_export(request: HttpRequest) -> HttpResponse:
     )
     stamp = timezone.localtime().strftime("%Y-%m-%d")
     filename = f"{request.tenant.slug}-organisations-{stamp}.{file_format}"
-    if file_format == "xlsx":
-        response = HttpResponse(
-            xlsx_bytes(header, rows(), sheet=str(_("Organisations"))),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-    else:
-        response = StreamingHttpResponse(csv_rows(header, rows()), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    sheet = str(_("Organisations"))
+    return file_response(header, rows(), file_format=file_format, filename=filename, sheet=sheet)
 
 
 @tenant_view(roles=CONTACT_WRITERS)

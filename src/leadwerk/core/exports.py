@@ -84,4 +84,21 @@ def xlsx_bytes(header: Sequence[str], rows: Iterable[Sequence[object]], *, sheet
         return handle.read()
 
 
-__all__ = ["csv_rows", "neutralise", "xlsx_bytes"]
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def file_response(
+    header: Sequence[str], rows: Iterable[Sequence[object]], *, file_format: str, filename: str, sheet: str = "Export"
+):
+    """An export as a download: CSV streamed in constant memory, XLSX built in a temporary file."""
+    from django.http import HttpResponse, StreamingHttpResponse
+
+    if file_format == "xlsx":
+        response = HttpResponse(xlsx_bytes(header, rows, sheet=sheet), content_type=XLSX_TYPE)
+    else:
+        response = StreamingHttpResponse(csv_rows(header, rows), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+__all__ = ["csv_rows", "file_response", "neutralise", "xlsx_bytes"]

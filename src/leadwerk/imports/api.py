@@ -9,14 +9,14 @@ import json
 from datetime import datetime
 from typing import Any
 
-from django.http import HttpRequest, StreamingHttpResponse
+from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 from pydantic import Field
 
 from leadwerk.core.exceptions import ValidationFailed
-from leadwerk.core.exports import csv_rows
+from leadwerk.core.exports import file_response
 
 from . import services
 from .models import ImportJob, ImportTemplate
@@ -158,9 +158,7 @@ def import_undo(request: HttpRequest, job_id: int):
 def import_rejected(request: HttpRequest, job_id: int):
     job = _job(request, job_id)
     header, rows = services.rejected_rows(job)
-    response = StreamingHttpResponse(csv_rows(header, rows), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-rejected.csv"'
-    return response
+    return file_response(header, rows, file_format="csv", filename=f"import-{job.pk}-rejected.csv")
 
 
 @router.get("/import-templates", response=list[TemplateOut], summary="Saved column mappings")

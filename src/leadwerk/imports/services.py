@@ -426,7 +426,7 @@ def template_delete(*, template: ImportTemplate, by: Membership) -> None:
 
 
 def rejected_rows(job: ImportJob) -> tuple[list[str], Iterator[list]]:
-    """The bad rows as they came, plus line, column and reason: header and rows for core.exports.csv_rows."""
+    """The bad rows as they came, plus line, column and reason: header and rows for core.exports.file_response."""
     header = [*job.headers, _("Line"), _("Column"), _("Reason")]
 
     def rows():

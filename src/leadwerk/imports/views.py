@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 from leadwerk.accounts.decorators import tenant_view
 from leadwerk.contacts.roles import CONTACT_WRITERS
 from leadwerk.core.exceptions import DomainError
-from leadwerk.core.exports import csv_rows
+from leadwerk.core.exports import file_response
 from leadwerk.core.htmx import partial_template
 
 from . import services
@@ -187,6 +187,4 @@ def _summary_rows(counts: dict[str, int]) -> list[tuple[str, int]]:
 def import_rejected(request: HttpRequest, pk: int) -> HttpResponse:
     job = _job(request, pk)
     header, rows = services.rejected_rows(job)
-    response = StreamingHttpResponse(csv_rows(header, rows), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-rejected.csv"'
-    return response
+    return file_response(header, rows, file_format="csv", filename=f"import-{job.pk}-rejected.csv")
