@@ -370,3 +370,37 @@ def user_set_language(*, user: User, language: str) -> User:
     user.language = language
     user.save(update_fields=["language"])
     return user
+
+
+# --- audit ---------------------------------------------------------------------------------------
+
+
+def audit_note(
+    *,
+    tenant_id: int,
+    by: Membership | None,
+    model: type,
+    text: str,
+    action: int,
+    changes: dict,
+    object_pk: object = "",
+    extra: dict | None = None,
+) -> None:
+    """An audit entry that no single model save produces (exports, bulk changes, merges, import runs)."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from .models import AuditEntry
+
+    user = by.user if by is not None else None
+    AuditEntry.objects.create(
+        content_type=ContentType.objects.get_for_model(model),
+        object_pk=str(object_pk),
+        object_id=object_pk if isinstance(object_pk, int) else None,
+        object_repr=text[:200],
+        action=action,
+        changes=changes,
+        actor=user,
+        actor_email=user.email if user else "",
+        tenant_id=tenant_id,
+        additional_data={"tenant_id": tenant_id, **(extra or {})},
+    )

@@ -328,21 +328,17 @@ def _merged_values(survivor: Person, other: Person, choices: Mapping[str, Choice
 
 
 def _audit(*, by: Membership, person_pk: int, text: str, changes: dict) -> None:
-    from auditlog.models import LogEntry
-    from django.contrib.contenttypes.models import ContentType
-
     from leadwerk.accounts.models import AuditEntry
+    from leadwerk.accounts.services import audit_note
 
-    AuditEntry.objects.create(
-        content_type=ContentType.objects.get_for_model(Person),
-        object_pk=str(person_pk),
-        object_repr=text,
-        action=LogEntry.Action.UPDATE,
-        changes=changes,
-        actor=by.user,
-        actor_email=by.user.email,
+    audit_note(
         tenant_id=by.tenant_id,
-        additional_data={"tenant_id": by.tenant_id},
+        by=by,
+        model=Person,
+        object_pk=person_pk,
+        text=text,
+        action=AuditEntry.Action.UPDATE,
+        changes=changes,
     )
 
 

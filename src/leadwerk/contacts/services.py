@@ -16,8 +16,9 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from leadwerk.accounts.models import Membership, Tenant
+from leadwerk.accounts.models import AuditEntry, Membership, Tenant
 from leadwerk.accounts.roles import MEMBER_ADMINS
+from leadwerk.accounts.services import audit_note
 from leadwerk.core.exceptions import ValidationFailed
 
 from . import normalize as n
@@ -605,22 +606,7 @@ def _bulk_ids(by: Membership, people) -> list[int]:
 
 def _bulk_record(by: Membership, text: str, changes: dict) -> None:
     """One audit entry for a bulk change (the single rows are not logged one by one)."""
-    from auditlog.models import LogEntry
-    from django.contrib.contenttypes.models import ContentType
-
-    from leadwerk.accounts.models import AuditEntry
-
-    AuditEntry.objects.create(
-        content_type=ContentType.objects.get_for_model(Person),
-        object_pk="",
-        object_repr=text[:200],
-        action=LogEntry.Action.UPDATE,
-        changes=changes,
-        actor=by.user,
-        actor_email=by.user.email,
-        tenant_id=by.tenant_id,
-        additional_data={"tenant_id": by.tenant_id},
-    )
+    audit_note(tenant_id=by.tenant_id, by=by, model=Person, text=text, action=AuditEntry.Action.UPDATE, changes=changes)
 
 
 @transaction.atomic
@@ -670,19 +656,12 @@ def people_delete(*, by: Membership, people) -> int:
 
 def export_record(*, by: Membership, what: str, rows: int, file_format: str, filters: Mapping[str, Any]) -> None:
     """Every export is written to the audit log: who took how many records out, in which form, filtered how."""
-    from auditlog.models import LogEntry
-    from django.contrib.contenttypes.models import ContentType
-
-    from leadwerk.accounts.models import AuditEntry
-
-    AuditEntry.objects.create(
-        content_type=ContentType.objects.get_for_model(Person),
-        object_pk="",
-        object_repr=f"Export {what}: {rows} ({file_format})",
-        action=LogEntry.Action.ACCESS,
-        changes={"export": [what, file_format], "rows": [None, rows]},
-        actor=by.user,
-        actor_email=by.user.email,
+    audit_note(
         tenant_id=by.tenant_id,
-        additional_data={"tenant_id": by.tenant_id, "filters": {k: str(v) for k, v in filters.items() if v}},
+        by=by,
+        model=Person,
+        text=f"Export {what}: {rows} ({file_format})",
+        action=AuditEntry.Action.ACCESS,
+        changes={"export": [what, file_format], "rows": [None, rows]},
+        extra={"filters": {k: str(v) for k, v in filters.items() if v}},
     )

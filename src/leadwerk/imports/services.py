@@ -52,23 +52,18 @@ def _require(by: Membership, obj=None) -> None:
 
 
 def _audit(job: ImportJob, by: Membership | None, event: str, extra: dict | None = None) -> None:
-    from auditlog.models import LogEntry
-    from django.contrib.contenttypes.models import ContentType
-
     from leadwerk.accounts.models import AuditEntry
+    from leadwerk.accounts.services import audit_note
 
-    user = by.user if by is not None else None
-    AuditEntry.objects.create(
-        content_type=ContentType.objects.get_for_model(ImportJob),
-        object_pk=str(job.pk),
-        object_id=job.pk,
-        object_repr=f"Import {job.file_name}: {event}",
-        action=LogEntry.Action.CREATE if event == "start" else LogEntry.Action.UPDATE,
-        changes={"import": [None, event], **{k: [None, v] for k, v in (extra or {}).items()}},
-        actor=user,
-        actor_email=user.email if user else "",
+    audit_note(
         tenant_id=job.tenant_id,
-        additional_data={"tenant_id": job.tenant_id, "job": job.pk, "target": job.target},
+        by=by,
+        model=ImportJob,
+        object_pk=job.pk,
+        text=f"Import {job.file_name}: {event}",
+        action=AuditEntry.Action.CREATE if event == "start" else AuditEntry.Action.UPDATE,
+        changes={"import": [None, event], **{k: [None, v] for k, v in (extra or {}).items()}},
+        extra={"job": job.pk, "target": job.target},
     )
 
 
