@@ -73,6 +73,7 @@ class TransitionForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
 
     def __init__(self, *args, tenant: Tenant, **kwargs):
+        kwargs.setdefault("auto_id", "status_%s")  # unique ids beside the lead page's other forms
         super().__init__(*args, **kwargs)
         reasons = LeadReason.objects.for_tenant(tenant.pk).filter(active=True)
         self.fields["reason"].queryset = reasons
@@ -92,6 +93,7 @@ class AssignForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
 
     def __init__(self, *args, tenant: Tenant, **kwargs):
+        kwargs.setdefault("auto_id", "assign_%s")  # unique ids beside the lead page's other forms
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = (
             Membership.objects.filter(tenant=tenant, is_active=True, role__in=LEAD_WORKERS)
@@ -120,6 +122,10 @@ class ActivityForm(forms.Form):
     duration_minutes = forms.IntegerField(label=_("Minutes"), required=False, min_value=0, max_value=24 * 60)
     note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "activity_%s")  # unique ids beside the lead page's other forms
+        super().__init__(*args, **kwargs)
+
 
 class FollowUpForm(forms.Form):
     due_at = forms.DateTimeField(label=_("Due"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
@@ -128,6 +134,7 @@ class FollowUpForm(forms.Form):
     note = forms.CharField(label=_("Note"), required=False, max_length=300)
 
     def __init__(self, *args, tenant: Tenant, **kwargs):
+        kwargs.setdefault("auto_id", "follow_%s")  # unique ids beside the lead page's other forms
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = (
             Membership.objects.filter(tenant=tenant, is_active=True, role__in=LEAD_WORKERS)

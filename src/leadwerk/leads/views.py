@@ -134,14 +134,13 @@ def _detail_context(request: HttpRequest, lead: Lead, **forms) -> dict:
         "can_assign": request.membership.role in LEAD_ADMINS,
         "qualification_form": forms.get("qualification_form") or QualificationForm(instance=lead, tenant=tenant),
         "transition_form": forms.get("transition_form")
-        or TransitionForm(tenant=tenant, initial={"version": lead.version}, auto_id="status_%s"),
-        "activity_form": forms.get("activity_form") or ActivityForm(auto_id="activity_%s"),
-        "follow_up_form": forms.get("follow_up_form") or FollowUpForm(tenant=tenant, auto_id="follow_%s"),
+        or TransitionForm(tenant=tenant, initial={"version": lead.version}),
+        "activity_form": forms.get("activity_form") or ActivityForm(),
+        "follow_up_form": forms.get("follow_up_form") or FollowUpForm(tenant=tenant),
         "assign_form": forms.get("assign_form")
         or AssignForm(
             tenant=tenant,
             initial={"version": lead.version, "owner": lead.owner_id, "team": lead.team_id},
-            auto_id="assign_%s",
         ),
         "now": timezone.now(),
     }
@@ -165,31 +164,32 @@ def _back(request: HttpRequest, lead: Lead) -> HttpResponse:
     return redirect("leads:lead_detail", tenant=request.tenant.slug, pk=lead.pk)
 
 
+def _lead_action(request: HttpRequest, lead: Lead, form, form_key: str, apply) -> HttpResponse:
+    """The lead page's forms: valid and accepted by the service → back to the page with a message;
+    otherwise the page again with the form's errors (422)."""
+    if form.is_valid():
+        try:
+            message = apply(form.cleaned_data)
+        except DomainError as exc:
+            form_error(form, exc)
+        else:
+            messages.success(request, message)
+            return _back(request, lead)
+    lead.refresh_from_db()
+    return render(request, "leads/detail.html", _detail_context(request, lead, **{form_key: form}), status=422)
+
+
 @tenant_view(roles=LEAD_WORKERS)
 @require_POST
 def lead_transition(request: HttpRequest, pk: int) -> HttpResponse:
     lead = _visible_lead(request, pk)
-    form = TransitionForm(request.POST, tenant=request.tenant, auto_id="status_%s")
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.lead_transition(
-                lead=lead,
-                by=request.membership,
-                to=data["to"],
-                reason=data["reason"],
-                note=data["note"],
-                recontact_on=data["recontact_on"],
-                won_value=data["won_value"],
-                version=data["version"],
-            )
-        except DomainError as exc:
-            form_error(form, exc)
-        else:
-            messages.success(request, _("Status changed to %(status)s.") % {"status": Status(data["to"]).label})
-            return _back(request, lead)
-    lead.refresh_from_db()
-    return render(request, "leads/detail.html", _detail_context(request, lead, transition_form=form), status=422)
+
+    def apply(data):
+        services.lead_transition(lead=lead, by=request.membership, **data)
+        return _("Status changed to %(status)s.") % {"status": Status(data["to"]).label}
+
+    form = TransitionForm(request.POST, tenant=request.tenant)
+    return _lead_action(request, lead, form, "transition_form", apply)
 
 
 @tenant_view(roles=LEAD_WORKERS)
@@ -197,48 +197,36 @@ def lead_transition(request: HttpRequest, pk: int) -> HttpResponse:
 def lead_qualify(request: HttpRequest, pk: int) -> HttpResponse:
     lead = _visible_lead(request, pk)
     form = QualificationForm(request.POST, instance=Lead.objects.get(pk=lead.pk), tenant=request.tenant)
-    if form.is_valid():
-        try:
-            version = form.cleaned_data["version"]
-            services.lead_update(lead=lead, by=request.membership, data=form.changes(), version=version)
-        except DomainError as exc:
-            form_error(form, exc)
-        else:
-            messages.success(request, _("Changes saved."))
-            return _back(request, lead)
-    return render(request, "leads/detail.html", _detail_context(request, lead, qualification_form=form), status=422)
+
+    def apply(data):
+        services.lead_update(lead=lead, by=request.membership, data=form.changes(), version=data["version"])
+        return _("Changes saved.")
+
+    return _lead_action(request, lead, form, "qualification_form", apply)
 
 
 @tenant_view(roles=LEAD_WORKERS)
 @require_POST
 def activity_create(request: HttpRequest, pk: int) -> HttpResponse:
     lead = _visible_lead(request, pk)
-    form = ActivityForm(request.POST, auto_id="activity_%s")
-    if form.is_valid():
-        try:
-            services.activity_log(lead=lead, by=request.membership, **form.cleaned_data)
-        except DomainError as exc:
-            form_error(form, exc)
-        else:
-            messages.success(request, _("Activity logged."))
-            return _back(request, lead)
-    return render(request, "leads/detail.html", _detail_context(request, lead, activity_form=form), status=422)
+
+    def apply(data):
+        services.activity_log(lead=lead, by=request.membership, **data)
+        return _("Activity logged.")
+
+    return _lead_action(request, lead, ActivityForm(request.POST), "activity_form", apply)
 
 
 @tenant_view(roles=LEAD_WORKERS)
 @require_POST
 def follow_up_create(request: HttpRequest, pk: int) -> HttpResponse:
     lead = _visible_lead(request, pk)
-    form = FollowUpForm(request.POST, tenant=request.tenant, auto_id="follow_%s")
-    if form.is_valid():
-        try:
-            services.follow_up_schedule(lead=lead, by=request.membership, **form.cleaned_data)
-        except DomainError as exc:
-            form_error(form, exc)
-        else:
-            messages.success(request, _("Follow-up scheduled."))
-            return _back(request, lead)
-    return render(request, "leads/detail.html", _detail_context(request, lead, follow_up_form=form), status=422)
+
+    def apply(data):
+        services.follow_up_schedule(lead=lead, by=request.membership, **data)
+        return _("Follow-up scheduled.")
+
+    return _lead_action(request, lead, FollowUpForm(request.POST, tenant=request.tenant), "follow_up_form", apply)
 
 
 @tenant_view(roles=LEAD_WORKERS)
@@ -254,25 +242,12 @@ def follow_up_done(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def lead_assign(request: HttpRequest, pk: int) -> HttpResponse:
     lead = _visible_lead(request, pk)
-    form = AssignForm(request.POST, tenant=request.tenant, auto_id="assign_%s")
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.lead_assign(
-                lead=lead,
-                by=request.membership,
-                owner=data["owner"],
-                team=data["team"],
-                reason=data["reason"],
-                version=data["version"],
-            )
-        except DomainError as exc:
-            form_error(form, exc)
-        else:
-            messages.success(request, _("Lead assigned."))
-            return _back(request, lead)
-    lead.refresh_from_db()
-    return render(request, "leads/detail.html", _detail_context(request, lead, assign_form=form), status=422)
+
+    def apply(data):
+        services.lead_assign(lead=lead, by=request.membership, **data)
+        return _("Lead assigned.")
+
+    return _lead_action(request, lead, AssignForm(request.POST, tenant=request.tenant), "assign_form", apply)
 
 
 @tenant_view(roles=LEAD_ADMINS)
