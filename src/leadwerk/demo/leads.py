@@ -189,7 +189,8 @@ def leads_load(tenant: Tenant, *, seed: int, count: int = DEMO_LEADS) -> None:
     Activity.objects.bulk_create(activities, batch_size=2000)
     FollowUp.objects.bulk_create(follow_ups, batch_size=2000)
     for follow_up in follow_ups:
-        Lead.objects.filter(pk=follow_up.lead_id).update(next_follow_up_at=follow_up.due_at)
+        follow_up.lead.next_follow_up_at = follow_up.due_at
+    Lead.objects.bulk_update([f.lead for f in follow_ups], ["next_follow_up_at"], batch_size=1000)
 
 
 def leads_delete(tenants: list[Tenant]) -> None:

@@ -21,9 +21,13 @@ def _own(membership: Membership, prefix: str = "") -> Q:
     return condition
 
 
+def _reads_leads(membership: Membership | None) -> bool:
+    return membership is not None and membership.is_active and membership.role in LEAD_READERS
+
+
 class LeadQuerySet(TenantQuerySet):
     def visible_to(self, membership: Membership | None) -> Self:
-        if membership is None or not membership.is_active or membership.role not in LEAD_READERS:
+        if not _reads_leads(membership):
             return self.none()
         leads = self.for_tenant(membership.tenant_id)
         if membership.role in LEAD_READERS_ALL:
@@ -40,7 +44,7 @@ class LeadRowQuerySet(TenantQuerySet):
     """Events, activities and follow-ups: visible where their lead is."""
 
     def visible_to(self, membership: Membership | None) -> Self:
-        if membership is None or not membership.is_active or membership.role not in LEAD_READERS:
+        if not _reads_leads(membership):
             return self.none()
         rows = self.for_tenant(membership.tenant_id)
         if membership.role in LEAD_READERS_ALL:
@@ -52,6 +56,4 @@ class ConfigQuerySet(TenantQuerySet):
     """Interests and reason lists: readable by everyone who sees leads."""
 
     def visible_to(self, membership: Membership | None) -> Self:
-        if membership is None or not membership.is_active or membership.role not in LEAD_READERS:
-            return self.none()
-        return self.for_tenant(membership.tenant_id)
+        return self.for_tenant(membership.tenant_id) if _reads_leads(membership) else self.none()
