@@ -57,3 +57,12 @@ class ConfigQuerySet(TenantQuerySet):
 
     def visible_to(self, membership: Membership | None) -> Self:
         return self.for_tenant(membership.tenant_id) if _reads_leads(membership) else self.none()
+
+
+class NotificationQuerySet(TenantQuerySet):
+    """A member's own in-app notifications; nobody reads another member's."""
+
+    def visible_to(self, membership: Membership | None) -> Self:
+        if membership is None or not membership.is_active:
+            return self.none()
+        return self.for_tenant(membership.tenant_id).filter(recipient=membership)
