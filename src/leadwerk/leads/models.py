@@ -300,6 +300,8 @@ class FollowUp(TenantModel):
     done_by = models.ForeignKey(
         "accounts.Membership", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # When the assignee got the in-app "coming due" reminder (so it is sent once).
+    reminded_at = models.DateTimeField(null=True, blank=True)
 
     objects = LeadRowQuerySet.as_manager()
 
@@ -517,6 +519,8 @@ class LeadProfile(TenantModel):
     takes_leads = models.BooleanField(_("receives routed leads"), default=True)
     email_on_assignment = models.BooleanField(_("e-mail when a lead is assigned to me"), default=True)
     daily_digest = models.BooleanField(_("daily e-mail digest"), default=True)
+    # The member's local date of the last digest sent (so the hourly job sends one a day).
+    digest_sent_on = models.DateField(null=True, blank=True)
 
     objects = ConfigQuerySet.as_manager()
 
