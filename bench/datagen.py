@@ -37,6 +37,8 @@ from leadwerk.contacts.keys import name_key
 
 __all__ = [
     "BenchDB",
+    "LeadsDB",
+    "build_leads_db",
     "build_people_db",
     "near_duplicate",
     "organizations",
@@ -732,6 +734,366 @@ def write_import_csv(
                     row["first_name"] = row["last_name"] = ""
             writer.writerow(_raw(row, rng))
     return path
+
+
+# --- the leads benchmark database -------------------------------------------------------------------
+
+LEADS_GENERATOR_VERSION = 1  # bump when the generated leads change, so cached databases are rebuilt
+
+TEAMS = ("Vertrieb Nord", "Vertrieb Süd", "Vertrieb West", "Vertrieb Ost", "Key Accounts")
+SALES_PER_TEAM = 6
+AGENTS = 4
+INTERESTS = (  # (key, name, weight)
+    ("e-suv", "Elektro-SUV", 30), ("kombi", "Kombi", 20), ("transporter", "Transporter", 15),
+    ("leasing", "Gewerbeleasing", 15), ("flotte", "Flottenangebot", 10), ("service", "Servicevertrag", 10),
+)  # fmt: skip
+LOST_REASONS = ("Preis zu hoch", "Wettbewerber gewählt", "Kein Budget", "Projekt verschoben", "Nicht erreicht")
+DISQUALIFIED_REASONS = ("Kein Bedarf", "Privatperson", "Dublette", "Falsche Kontaktdaten")
+_CHANNELS = ["web_form"] * 40 + ["campaign"] * 15 + ["phone"] * 15 + ["import"] * 10 + ["event"] * 8
+_CHANNELS += ["email"] * 7 + ["partner"] * 3 + ["api"] * 2
+_SOURCES = ("Website Kontaktformular", "Messe IAA 2026", "Newsletter November", "Google Ads", "Partner-Empfehlung",
+            "Probefahrt-Aktion", "Flottentag Süd", "")  # fmt: skip
+_TITLES = ("Probefahrt", "Angebot angefragt", "Rückruf erbeten", "Leasingangebot", "Flottenanfrage", "", "", "")
+# Status mix by the lead's age: young leads are still open, old ones mostly closed.
+_STATUS_BY_AGE = (
+    (2, {"new": 45, "qualifying": 15, "qualified": 10, "routed": 20, "accepted": 10}),
+    (30, {"new": 5, "qualifying": 10, "qualified": 8, "routed": 12, "rejected": 2, "accepted": 15,
+          "in_progress": 25, "nurture": 5, "won": 5, "lost": 8, "disqualified": 5}),
+    (120, {"qualifying": 3, "qualified": 3, "routed": 3, "accepted": 6, "in_progress": 15, "nurture": 12,
+           "won": 18, "lost": 25, "disqualified": 15}),
+    (10_000, {"in_progress": 2, "nurture": 8, "won": 25, "lost": 45, "disqualified": 20}),
+)  # fmt: skip
+_PATHS = {  # the statuses a lead passed on its way to its current one (for stage_entered_at)
+    "new": (), "qualifying": ("new",), "qualified": ("new", "qualifying"), "routed": ("new", "qualified"),
+    "rejected": ("new", "qualified", "routed"), "accepted": ("new", "qualified", "routed"),
+    "in_progress": ("new", "qualified", "routed", "accepted"), "won": ("new", "qualified", "routed", "accepted",
+    "in_progress"), "lost": ("new", "qualified", "routed", "accepted", "in_progress"),
+    "disqualified": ("new", "qualifying"), "nurture": ("new", "qualified", "routed", "accepted"),
+}  # fmt: skip
+_CLOSED = frozenset({"won", "lost", "disqualified"})
+_OWNED = frozenset({"routed", "accepted", "in_progress", "won", "lost", "nurture", "rejected"})
+
+
+@dataclass(frozen=True, slots=True)
+class LeadsDB:
+    """A benchmark database with people and leads; member ids for logging in as each role."""
+
+    path: Path
+    tenant_id: int
+    admin_id: int
+    marketing_id: int
+    manager_id: int
+    sales_ids: tuple[int, ...]  # the first one is in the first team
+    agent_ids: tuple[int, ...]
+    team_ids: tuple[int, ...]
+    n: int = 0
+    people: int = 0
+    built_at: str = ""
+
+
+_LEADS_SETUP_SCRIPT = r"""
+import json, sys
+from django.db import connection
+from leadwerk.accounts.models import Membership, Team, User
+from leadwerk.leads.models import FollowUp, InterestCategory, Lead, LeadEvent, LeadReason
+
+spec = json.loads(sys.stdin.read())
+tenant_id = spec["tenant_id"]
+def member(email, name, role, team=None):
+    user = User.objects.create_user(email=email, password="bench-password-1", full_name=name)
+    return Membership.objects.create(tenant_id=tenant_id, user=user, role=role, team=team).pk
+manager = member("manager@bench.example", "Mara Manager", "manager")
+teams, sales, agents = [], [], []
+for t, name in enumerate(spec["teams"]):
+    team = Team.objects.create(tenant_id=tenant_id, name=name)
+    teams.append(team.pk)
+    for s in range(spec["sales_per_team"]):
+        sales.append(member(f"sales{t + 1}-{s + 1}@bench.example", f"Verkauf {t + 1}.{s + 1}", "sales", team))
+for a in range(spec["agents"]):
+    agents.append(member(f"agent{a + 1}@bench.example", f"Agent {a + 1}", "agent"))
+interests = [InterestCategory.objects.create(tenant_id=tenant_id, key=k, name=n, position=i).pk
+             for i, (k, n, _w) in enumerate(spec["interests"])]
+lost = [LeadReason.objects.create(tenant_id=tenant_id, kind="lost", label=l).pk for l in spec["lost"]]
+disq = [LeadReason.objects.create(tenant_id=tenant_id, kind="disqualified", label=l).pk for l in spec["disqualified"]]
+def defaults(model):
+    out = {}
+    for f in model._meta.concrete_fields:
+        if f.has_default():
+            value = f.get_db_prep_save(f.get_default(), connection)
+            if hasattr(value, "dumps"):
+                value = value.dumps(value.adapted)
+            out[f.column] = value
+        elif f.null:
+            out[f.column] = None
+        elif f.get_internal_type() in ("CharField", "TextField", "SlugField"):
+            out[f.column] = ""
+    return out
+print(json.dumps({
+    "manager": manager, "teams": teams, "sales": sales, "agents": agents, "interests": interests,
+    "lost": lost, "disqualified": disq,
+    "lead_defaults": defaults(Lead), "event_defaults": defaults(LeadEvent), "followup_defaults": defaults(FollowUp),
+}, default=str))
+"""
+
+
+def build_leads_db(path: Path, n: int, *, people_n: int = 1_000_000, seed: int = 1) -> LeadsDB:
+    """``n`` leads on top of ``build_people_db(people_n)``: teams of sales users, agents, a manager,
+    interests and reason lists, a realistic status mix by age (young leads open, old ones mostly closed),
+    owners and teams, scores and grades, SLA deadlines, follow-ups, and the events reports read.
+
+    Lead ``i`` belongs to person ``i % people_n`` and was captured about ``730 · (n - i) / n`` days before
+    the build (ids grow with capture time). Everything but the build time is deterministic per ``seed``;
+    dates are relative to the build, so open SLAs stay realistic for a while. Cached like the people database.
+    """
+    import shutil
+
+    path = Path(path).resolve()
+    meta_path = path.with_name(path.name + ".meta.json")
+    params = {
+        "n": n,
+        "people": people_n,
+        "seed": seed,
+        "version": LEADS_GENERATOR_VERSION,
+        "people_v": GENERATOR_VERSION,
+    }
+    if path.exists() and meta_path.exists():
+        meta = json.loads(meta_path.read_text())
+        if meta.get("params") == params:
+            if meta.get("migrations") != _migration_state():
+                _run(["uv", "run", "leadwerk", "migrate", "--no-input"], bench_env(path))
+                meta["migrations"] = _migration_state()
+                meta_path.write_text(json.dumps(meta, indent=1))
+            return _leads_db(path, meta)
+    people_db = build_people_db(path.with_name(f"people-{people_n}.sqlite3"), people_n, seed=seed)
+    for stale in (path, meta_path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        if stale.exists():
+            stale.unlink()
+    started = time.perf_counter()
+    source = sqlite3.connect(people_db.path)
+    source.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    source.close()
+    shutil.copyfile(people_db.path, path)
+    env = bench_env(path)
+    spec = {
+        "tenant_id": people_db.tenant_id, "teams": TEAMS, "sales_per_team": SALES_PER_TEAM, "agents": AGENTS,
+        "interests": INTERESTS, "lost": LOST_REASONS, "disqualified": DISQUALIFIED_REASONS,
+    }  # fmt: skip
+    setup = subprocess.run(  # noqa: S603
+        ["uv", "run", "leadwerk", "shell", "-c", _LEADS_SETUP_SCRIPT],  # noqa: S607
+        env=env,
+        cwd=REPO,
+        input=json.dumps(spec),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if setup.returncode:
+        raise RuntimeError(f"bench leads setup failed:\n{setup.stdout}\n{setup.stderr}")
+    info = json.loads(setup.stdout.strip().splitlines()[-1])
+    info.update(tenant_id=people_db.tenant_id, admin=people_db.membership_id)
+    built = datetime.now(UTC).replace(microsecond=0)
+    _write_leads(path, n, seed=seed, info=info, built=built)
+    meta = {
+        "params": params,
+        "migrations": _migration_state(),
+        "tenant_id": people_db.tenant_id,
+        "admin": people_db.membership_id,
+        "marketing": people_db.marketing_membership_id,
+        "manager": info["manager"],
+        "sales": info["sales"],
+        "agents": info["agents"],
+        "teams": info["teams"],
+        "built_at": built.isoformat(),
+        "build_seconds": round(time.perf_counter() - started, 1),
+    }
+    meta_path.write_text(json.dumps(meta, indent=1))
+    return _leads_db(path, meta)
+
+
+def _leads_db(path: Path, meta: dict) -> LeadsDB:
+    return LeadsDB(
+        path=path,
+        tenant_id=meta["tenant_id"],
+        admin_id=meta["admin"],
+        marketing_id=meta["marketing"],
+        manager_id=meta["manager"],
+        sales_ids=tuple(meta["sales"]),
+        agent_ids=tuple(meta["agents"]),
+        team_ids=tuple(meta["teams"]),
+        n=meta["params"]["n"],
+        people=meta["params"]["people"],
+        built_at=meta["built_at"],
+    )
+
+
+def _pool(weights: dict[str, int]) -> list[str]:
+    return [key for key, weight in weights.items() for _ in range(weight)]
+
+
+def _write_leads(path: Path, n: int, *, seed: int, info: dict, built: datetime) -> None:
+    from datetime import timedelta
+
+    tenant_id = info["tenant_id"]
+    sales, agents, teams = info["sales"], info["agents"], info["teams"]
+    team_of = {pk: teams[i // SALES_PER_TEAM] for i, pk in enumerate(sales)}
+    interests = [pk for pk, (_k, _n, w) in zip(info["interests"], INTERESTS, strict=True) for _ in range(w)]
+    lost, disqualified = info["lost"], info["disqualified"]
+    status_pools = [(days, _pool(mix)) for days, mix in _STATUS_BY_AGE]
+    rng = random.Random(seed * 7919 + 3)  # noqa: S311  (benchmark data)
+    rand = rng.random
+
+    def stamp(moment: datetime) -> str:
+        return moment.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+    now_s = stamp(built)
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=OFF")
+    db.execute("PRAGMA cache_size=-400000")
+    persons = db.execute(
+        "SELECT id, organization_id FROM contacts_person WHERE tenant_id = ? ORDER BY id", (tenant_id,)
+    ).fetchall()
+    n_persons = len(persons)
+
+    def insert(table: str, own: list[str], defaults: dict) -> tuple[str, tuple]:
+        extra = [c for c in defaults if c not in own]
+        columns = own + extra
+        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"  # noqa: S608
+        return sql, tuple(defaults[c] for c in extra)
+
+    lead_cols = [
+        "id", "tenant_id", "created_at", "updated_at", "person_id", "organization_id", "interest_id", "title",
+        "channel", "source", "status", "stage_entered_at", "status_changed_at", "score", "grade", "rating",
+        "owner_id", "team_id", "assigned_at", "next_follow_up_at", "captured_at", "first_contact_at",
+        "accepted_at", "sla_due_at", "lost_reason_id", "disqualified_reason_id", "recontact_on", "won_value",
+        "won_at", "closed_at", "estimated_value", "scored_at", "speed_to_lead_seconds", "version",
+    ]  # fmt: skip
+    event_cols = ["tenant_id", "created_at", "updated_at", "lead_id", "kind", "at", "actor_id", "before", "after"]
+    follow_cols = ["tenant_id", "created_at", "updated_at", "lead_id", "due_at", "assignee_id", "kind"]
+    lead_sql, lead_extra = insert("leads_lead", lead_cols, info["lead_defaults"])
+    event_sql, event_extra = insert("leads_leadevent", event_cols, info["event_defaults"])
+    follow_sql, follow_extra = insert("leads_followup", follow_cols, info["followup_defaults"])
+    tables = ("leads_lead", "leads_leadevent", "leads_followup")
+    indexes = db.execute(
+        f"SELECT name, sql FROM sqlite_master WHERE type='index' AND sql IS NOT NULL "  # noqa: S608
+        f"AND tbl_name IN ({', '.join('?' * len(tables))})",
+        tables,
+    ).fetchall()
+    first_id = (db.execute("SELECT MAX(id) FROM leads_lead").fetchone()[0] or 0) + 1
+    span = 730 * 86_400
+    leads: list[tuple] = []
+    events: list[tuple] = []
+    follows: list[tuple] = []
+    try:
+        db.execute("BEGIN")
+        for name, _sql in indexes:
+            db.execute(f'DROP INDEX "{name}"')
+        for i in range(n):
+            pk = first_id + i
+            age_s = span * (n - i) / n + rand() * 3600
+            captured = built - timedelta(seconds=age_s)
+            age_days = age_s / 86_400
+            pool = next(p for days, p in status_pools if age_days < days)
+            status = pool[int(rand() * len(pool))]
+            person_id, organization_id = persons[i % n_persons]
+            r = rand()
+            score = int(100 * (r * r * 0.5 + rand() * 0.5))  # skewed low: few hot leads
+            grade = "A" if score >= 70 else "B" if score >= 45 else "C" if score >= 20 else "D"
+            rating = "hot" if score >= 75 and rand() < 0.5 else "warm" if rand() < 0.2 else ""
+            estimated = round(5_000 + rand() * 95_000, -2) if rand() < 0.6 else None
+            # The way so far, each step a while after the previous one (never past the build time).
+            elapsed = max(60.0, age_s - 60)
+            path_steps = _PATHS[status] + (status,)
+            times = {}
+            moment = captured
+            for step in path_steps:
+                times[step] = moment
+                moment = moment + timedelta(seconds=min(elapsed / len(path_steps), 3 * 86_400) * (0.3 + rand()))
+                if moment > built:
+                    moment = built
+            changed = times[status]
+            owner = team = None
+            if status in _OWNED:
+                owner = sales[int(rand() * len(sales))]
+                team = team_of[owner]
+                if status == "routed" and rand() < 0.25:
+                    owner = None  # routed to a team, nobody picked it yet
+            elif rand() < 0.3:
+                owner = agents[int(rand() * len(agents))]  # the call center qualifies it
+            assigned = times.get("routed", changed) if owner or team else None
+            accepted = times.get("accepted")
+            first_contact = (captured + timedelta(seconds=600 + rand() * 86_400)) if accepted else None
+            if first_contact and first_contact > built:
+                first_contact = built
+            closed = changed if status in _CLOSED else None
+            sla_due = None
+            if status in ("new", "qualifying", "qualified"):
+                sla_due = captured + timedelta(hours=4 + rand() * 20)  # first contact
+            elif status == "routed":
+                sla_due = assigned + timedelta(hours=24)  # acceptance
+            elif status in ("accepted", "in_progress"):
+                sla_due = accepted + timedelta(days=30)  # outcome
+            follow_up = None
+            if status not in _CLOSED and (owner or team) and rand() < 0.4:
+                follow_up = built + timedelta(seconds=(rand() * 17 - 3) * 86_400)
+            recontact = None
+            if status == "nurture":
+                recontact = (built + timedelta(days=1 + int(rand() * 120))).date().isoformat()
+                follow_up = follow_up or built + timedelta(days=30)
+            leads.append(
+                (
+                    pk, tenant_id, stamp(captured), now_s, person_id, organization_id,
+                    interests[int(rand() * len(interests))], _TITLES[int(rand() * len(_TITLES))],
+                    _CHANNELS[int(rand() * len(_CHANNELS))], _SOURCES[int(rand() * len(_SOURCES))], status,
+                    json.dumps({s: t.isoformat() for s, t in times.items()}), stamp(changed), score, grade, rating,
+                    owner, team, stamp(assigned) if assigned else None, stamp(follow_up) if follow_up else None,
+                    stamp(captured), stamp(first_contact) if first_contact else None,
+                    stamp(accepted) if accepted else None, stamp(sla_due) if sla_due else None,
+                    lost[int(rand() * len(lost))] if status == "lost" else None,
+                    disqualified[int(rand() * len(disqualified))] if status == "disqualified" else None,
+                    recontact, str(estimated) if status == "won" and estimated else None,
+                    stamp(changed) if status == "won" else None, stamp(closed) if closed else None,
+                    str(estimated) if estimated else None, stamp(captured),
+                    int((first_contact - captured).total_seconds()) if first_contact else None, len(path_steps),
+                    *lead_extra,
+                )
+            )  # fmt: skip
+            events.append(
+                (tenant_id, now_s, now_s, pk, "created", stamp(captured), None, "{}",
+                 json.dumps({"status": "new", "owner": None}), *event_extra)
+            )  # fmt: skip
+            if assigned:
+                events.append(
+                    (tenant_id, now_s, now_s, pk, "assignment", stamp(assigned), info["manager"],
+                     '{"owner": null, "team": null}', json.dumps({"owner": owner, "team": team}), *event_extra)
+                )  # fmt: skip
+            previous = "new"
+            for step in path_steps[1:]:
+                events.append(
+                    (tenant_id, now_s, now_s, pk, "status", stamp(times[step]), owner or info["manager"],
+                     json.dumps({"status": previous}), json.dumps({"status": step}), *event_extra)
+                )  # fmt: skip
+                previous = step
+            if follow_up:
+                follows.append(
+                    (tenant_id, now_s, now_s, pk, stamp(follow_up), owner or sales[0],
+                     "recontact" if status == "nurture" else "call", *follow_extra)
+                )  # fmt: skip
+            if len(leads) >= 20_000:
+                db.executemany(lead_sql, leads)
+                db.executemany(event_sql, events)
+                db.executemany(follow_sql, follows)
+                leads.clear()
+                events.clear()
+                follows.clear()
+        db.executemany(lead_sql, leads)
+        db.executemany(event_sql, events)
+        db.executemany(follow_sql, follows)
+        for _name, index_sql in indexes:
+            db.execute(index_sql)
+        db.execute("COMMIT")
+    finally:
+        db.close()
 
 
 if __name__ == "__main__":  # quick speed check: uv run python bench/datagen.py
