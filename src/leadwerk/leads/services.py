@@ -24,7 +24,7 @@ from leadwerk.contacts.models import Organization, Person
 from leadwerk.contacts.services import person_upsert
 from leadwerk.core.exceptions import Conflict, NotFound, ValidationFailed
 
-from . import states
+from . import sla, states
 from .models import Activity, Channel, FollowUp, InterestCategory, Lead, LeadEvent, LeadReason
 from .roles import LEAD_ADMINS, LEAD_CAPTURERS, LEAD_WORKERS
 from .states import Status
@@ -191,6 +191,7 @@ def lead_capture(
         after={"status": Status.NEW, "channel": channel, "source": new.source, "owner": new.owner_id},
         at=captured_at,
     )
+    sla.lead_sla_apply(lead=new)
     return CaptureResult(lead=new, created=True, person_created=person_created, match=match)
 
 
@@ -279,6 +280,7 @@ def _transition(lead: Lead, by: Membership | None, to: str, *, reason: str, vers
         changes["recontact_on"] = None
     _write(lead, by, version, **changes)
     _event(lead, LeadEvent.Kind.STATUS, by, before={"status": before}, after={"status": to}, reason=reason, at=now)
+    sla.lead_sla_apply(lead=lead)
 
 
 def nurture_reopen_due(*, today: dt.date | None = None) -> int:
@@ -368,7 +370,9 @@ def _assign(lead, by, owner, team, *, reason: str, version: int | None, rule: st
         Status.REJECTED,
         Status.NURTURE,
     }:
-        _transition(lead, by, Status.ROUTED, reason=reason, version=None)
+        _transition(lead, by, Status.ROUTED, reason=reason, version=None)  # applies the SLAs too
+    else:
+        sla.lead_sla_apply(lead=lead)  # the accept clock restarts with the assignment
     return lead
 
 
@@ -411,8 +415,10 @@ def activity_log(
     lead.refresh_from_db()
     reached = outcome != Activity.Outcome.NOT_REACHED
     if kind in CONTACT_KINDS and reached and lead.first_contact_at is None:
-        _write(lead, by, None, first_contact_at=at)
-        seconds = int((at - lead.captured_at).total_seconds())
+        # Speed-to-lead is wall-clock time from capture (not business time), recorded for every lead.
+        seconds = max(0, int((at - lead.captured_at).total_seconds()))
+        _write(lead, by, None, first_contact_at=at, speed_to_lead_seconds=seconds)
+        sla.lead_sla_apply(lead=lead)
         _event(lead, LeadEvent.Kind.SLA, by, after={"first_contact": at.isoformat(), "speed_to_lead_s": seconds}, at=at)
     return activity
 
