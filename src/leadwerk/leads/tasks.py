@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.tasks import task
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task
 
@@ -18,3 +19,28 @@ def nurture_reopen() -> int:
 def sla_check() -> dict:
     """Every five minutes: SLA reminders before, breaches and escalations after, re-routing long after."""
     return sla.sla_run().__dict__
+
+
+@task
+def model_train_task(*, tenant_id: int, model_id: int | None = None) -> dict:
+    """Train a queued predictive model version (leads/predictive.py); it ends READY or FAILED."""
+    from .predictive import model_train_run
+
+    model = model_train_run(tenant_id=tenant_id, model_id=model_id)
+    return {"model": model.pk if model else None, "state": model.state if model else None}
+
+
+@task
+def model_rescore_task(*, tenant_id: int) -> int:
+    """Rescore open leads after a model version was activated or deactivated."""
+    from .predictive import model_rescore
+
+    return model_rescore(tenant_id)
+
+
+@db_periodic_task(crontab(minute="23", hour="2", day_of_week="0"))
+def model_retrain_weekly() -> list[int]:
+    """Sundays: train a new model version for every tenant with enough history; an admin activates it."""
+    from .predictive import model_retrain_all
+
+    return model_retrain_all()
