@@ -69,6 +69,8 @@ class ImportJob(TenantModel):
     mode = models.CharField(_("mode"), max_length=8, choices=Mode.choices, default=Mode.UPDATE)
     key = models.CharField(_("key"), max_length=12, choices=Key.choices, default=Key.EMAIL)
     all_or_nothing = models.BooleanField(_("all or nothing"), default=False)
+    # Target-specific options, e.g. the lead target's {"history": bool, "create_reasons": bool, "keep_columns": bool}.
+    options = models.JSONField(default=dict, blank=True)
     validation = models.JSONField(default=dict, blank=True)  # the dry run's summary
     # Data rows whose chunk is committed; a resumed job continues after them.
     rows_done = models.PositiveIntegerField(default=0)
@@ -115,6 +117,9 @@ class ImportChange(models.Model):
         CREATED = "c", _("created")
         UPDATED = "u", _("updated")
         MERGED = "m", _("merged")
+        # The lead target also records the leads it wrote (record_id is then a lead's id).
+        LEAD_CREATED = "l", _("lead created")
+        LEAD_RESPONSE = "r", _("response added to a lead")
 
     tenant = models.ForeignKey("accounts.Tenant", on_delete=models.PROTECT, related_name="+")
     job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="changes")

@@ -32,7 +32,7 @@ from leadwerk.core.exceptions import Conflict, DomainError, NotFound, Validation
 from . import parsing
 from .mapping import mapping_check, suggest_mapping
 from .models import ImportChange, ImportJob, ImportRejection, ImportTemplate
-from .targets import TARGETS, ChunkResult, get_target
+from .targets import ChunkResult, get_target
 
 log = logging.getLogger(__name__)
 S = ImportJob.Status
@@ -81,9 +81,10 @@ def _template_for(tenant_id: int, target: str, headers: list[str]) -> ImportTemp
 def import_upload(*, by: Membership, upload, name: str, target: str = "person") -> ImportJob:
     """Store the file (as UTF-8 CSV), read its header, and suggest a mapping (a saved template's if it fits)."""
     _require(by)
-    if target not in TARGETS and target != "person":
-        raise ValidationFailed(_("Choose what to import."), field="target")
-    spec = get_target(target)
+    try:
+        spec = get_target(target)
+    except KeyError:
+        raise ValidationFailed(_("Choose what to import."), field="target") from None
     prepared = parsing.prepare_upload(upload, name=name)
     # A rolled-back upload must not leave its file behind.
     stored = parsing.stored_path(prepared.stored_file)
@@ -106,15 +107,27 @@ def import_upload(*, by: Membership, upload, name: str, target: str = "person") 
         job.mode = template.options.get("mode", job.mode)
         job.key = template.options.get("key", job.key)
         job.all_or_nothing = bool(template.options.get("all_or_nothing", False))
+        job.options = dict(template.options.get("target_options") or {})
         job.validation = {"template": template.name}
     else:
         job.mapping = suggest_mapping(prepared.headers, spec.fields(by.tenant_id))
+        job.options = _suggested_options(spec, job.mapping)
     try:
         job.save()
     except Exception:
         stored.unlink(missing_ok=True)
         raise
     return job
+
+
+def _suggested_options(spec, mapping: dict[str, str]) -> dict:
+    """A target's options as the suggested mapping implies them (lead history columns: history mode)."""
+    if spec.options_check is None:
+        return {}
+    try:
+        return spec.options_check(mapping, {})
+    except ValidationFailed:
+        return spec.options_check(mapping, {"history": True, "keep_columns": True})
 
 
 def import_preview(*, job: ImportJob, rows: int = 10) -> list[list[str]]:
@@ -130,8 +143,9 @@ def import_configure(
     mode: str = "update",
     key: str = "email",
     all_or_nothing: bool = False,
+    options: Mapping[str, Any] | None = None,
 ) -> ImportJob:
-    """Set the column mapping and options of an import that has not started."""
+    """Set the column mapping and options of an import that has not started (``options``: the target's)."""
     _require(by, job)
     if job.status != S.UPLOADED:
         raise Conflict(_("This import has already started."))
@@ -143,9 +157,12 @@ def import_configure(
     clean = mapping_check(job.headers, mapping, spec.fields(job.tenant_id))
     if mode == ImportJob.Mode.UPDATE and key not in clean.values():
         raise ValidationFailed(_("Map a column to the key field, or choose insert only."), field="key")
+    if options is not None or spec.options_check is not None:
+        given = dict(job.options if options is None else options)
+        job.options = spec.options_check(clean, given) if spec.options_check is not None else {}
     job.mapping, job.mode, job.key, job.all_or_nothing = clean, mode, key, bool(all_or_nothing)
     job.validation = {}
-    job.save(update_fields=["mapping", "mode", "key", "all_or_nothing", "validation", "updated_at"])
+    job.save(update_fields=["mapping", "mode", "key", "all_or_nothing", "options", "validation", "updated_at"])
     return job
 
 
@@ -185,6 +202,8 @@ def import_start(*, job: ImportJob, by: Membership) -> ImportJob:
         raise Conflict(_("This import has already started."))
     spec = get_target(job.target)
     mapping_check(job.headers, job.mapping, spec.fields(job.tenant_id))
+    if spec.options_check is not None:
+        spec.options_check(job.mapping, job.options)
     job.status = S.QUEUED
     job.save(update_fields=["status", "updated_at"])
     _audit(job, by, "start", {"rows": job.total_rows, "mode": job.mode, "key": job.key})
@@ -404,7 +423,7 @@ def template_save(
         raise ValidationFailed(_("Give the template a name."), field="name")
     spec = get_target(target)
     clean = mapping_check(headers, mapping, spec.fields(by.tenant_id))
-    opts = {k: v for k, v in (options or {}).items() if k in ("mode", "key", "all_or_nothing")}
+    opts = {k: v for k, v in (options or {}).items() if k in ("mode", "key", "all_or_nothing", "target_options")}
     template, _created = ImportTemplate.objects.update_or_create(
         tenant_id=by.tenant_id,
         target=spec.key,

@@ -1,5 +1,5 @@
 """Import targets: what a row becomes. The stages parse → map → validate → match → load are the same for
-every target; a target supplies its fields and a loader. People come first; leads (issue #4) plug in here.
+every target; a target supplies its fields and a loader. People and leads (lead files, with history) so far.
 """
 
 from __future__ import annotations
@@ -41,6 +41,8 @@ class Target:
     fields: Callable[[int], list[TargetField]]  # tenant id -> the fields a column can be mapped to
     loader: Callable[[ImportJob, Membership], Loader]
     keys: tuple[str, ...]  # update keys it supports
+    # Checks a mapping together with the job's options (raises ValidationFailed); None: nothing to check.
+    options_check: Callable[[dict[str, str], dict], dict] | None = None
 
 
 TARGETS: dict[str, Target] = {}
@@ -52,12 +54,12 @@ def register(target: Target) -> Target:
 
 
 def get_target(key: str) -> Target:
-    from . import person  # noqa: F401  (registers itself)
+    from . import lead, person  # noqa: F401  (register themselves)
 
     return TARGETS[key]
 
 
 def target_choices() -> list[tuple[str, str]]:
-    from . import person  # noqa: F401
+    from . import lead, person  # noqa: F401
 
-    return [(t.key, str(t.label)) for t in TARGETS.values()]
+    return [(t.key, str(t.label)) for t in sorted(TARGETS.values(), key=lambda t: t.key != "person")]

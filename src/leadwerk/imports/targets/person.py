@@ -162,6 +162,7 @@ class PersonLoader:
         self.tag_ids: dict[str, int] = {}
         self.mode = job.mode
         self.key = job.key
+        self.row_people: dict[int, int | None] = {}  # row number -> person id, after each process()
 
     # --- validate -------------------------------------------------------------------------------
 
@@ -275,6 +276,7 @@ class PersonLoader:
 
     def process(self, rows: list[tuple], first_row: int, *, write: bool) -> ChunkResult:
         result = ChunkResult()
+        self.row_people = {}
         items: list[dict] = []  # the valid rows
         for offset, cells in enumerate(rows):
             number = first_row + offset
@@ -372,6 +374,12 @@ class PersonLoader:
             result.add("rejected", len(result.rejections))
         if write:
             self._write(creates, updates, current, now)
+        # Which person each row became (None: a new person in a dry run), for targets that build on people.
+        for index, (item, match) in enumerate(zip(items, matches, strict=True)):
+            if index in created_at_row:
+                self.row_people[item["number"]] = created_at_row[index].get("id")
+            elif match is not None and match.person_id:
+                self.row_people[item["number"]] = match.person_id
         return result
 
     def _current(self, ids: list[int]) -> dict[int, dict]:
