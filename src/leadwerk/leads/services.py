@@ -24,9 +24,8 @@ from leadwerk.contacts.models import Organization, Person
 from leadwerk.contacts.services import person_upsert
 from leadwerk.core.exceptions import Conflict, NotFound, ValidationFailed
 
-from . import sla, states
+from . import scoring, sla, states
 from .models import Activity, Channel, FollowUp, InterestCategory, Lead, LeadEvent, LeadReason
-from .questions import qualification_clean, qualify_check
 from .roles import LEAD_ADMINS, LEAD_CAPTURERS, LEAD_WORKERS
 from .states import Status
 
@@ -113,10 +112,6 @@ def _clean_lead_data(by: Membership, data: Mapping[str, Any]) -> dict[str, Any]:
     for field in ("title", "source", "need"):
         if field in clean:
             clean[field] = " ".join(str(clean[field] or "").split())
-    if "qualification" in clean:
-        # Typed by the tenant's questions (leads/questions.py); the dict replaces the stored answers.
-        answers = qualification_clean(by.tenant_id, clean["qualification"] or {})
-        clean["qualification"] = {k: v for k, v in answers.items() if v is not None}
     return clean
 
 
@@ -196,6 +191,7 @@ def lead_capture(
         after={"status": Status.NEW, "channel": channel, "source": new.source, "owner": new.owner_id},
         at=captured_at,
     )
+    scoring.lead_score(new, by=by)  # before the SLAs and routing: both may depend on the grade
     sla.lead_sla_apply(lead=new)
     return CaptureResult(lead=new, created=True, person_created=person_created, match=match)
 
@@ -210,6 +206,7 @@ def _add_response(lead: Lead, by: Membership, channel: str, data: Mapping[str, A
         _transition(lead, by, Status.QUALIFYING, reason=_("new response"), version=None, extra=fill)
     else:
         _write(lead, by, None, **fill)
+    scoring.lead_score(lead, by=by)
 
 
 # --- status --------------------------------------------------------------------------------------
@@ -236,8 +233,6 @@ def lead_transition(
     lead.refresh_from_db()
     extra: dict[str, Any] = {}
     states.check(lead.status, to)
-    if to == Status.QUALIFIED:
-        qualify_check(lead)
     if to in states.REASON_REQUIRED:
         kind = states.REASON_REQUIRED[to]
         if reason is None:
@@ -328,6 +323,7 @@ def lead_update(*, lead: Lead, by: Membership, data: Mapping[str, Any], version:
         before={k: plain(before[k]) for k in changed},
         after={k: plain(v) for k, v in changed.items()},
     )
+    scoring.lead_score(lead, by=by)
     return lead
 
 
@@ -427,6 +423,7 @@ def activity_log(
         _write(lead, by, None, first_contact_at=at, speed_to_lead_seconds=seconds)
         sla.lead_sla_apply(lead=lead)
         _event(lead, LeadEvent.Kind.SLA, by, after={"first_contact": at.isoformat(), "speed_to_lead_s": seconds}, at=at)
+    scoring.lead_score(lead, by=by)
     return activity
 
 
