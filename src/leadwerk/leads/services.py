@@ -26,6 +26,7 @@ from leadwerk.core.exceptions import Conflict, NotFound, ValidationFailed
 
 from . import scoring, sla, states
 from .models import Activity, Channel, FollowUp, InterestCategory, Lead, LeadEvent, LeadReason
+from .questions import qualification_clean, qualify_check
 from .roles import LEAD_ADMINS, LEAD_CAPTURERS, LEAD_WORKERS
 from .states import Status
 
@@ -112,6 +113,10 @@ def _clean_lead_data(by: Membership, data: Mapping[str, Any]) -> dict[str, Any]:
     for field in ("title", "source", "need"):
         if field in clean:
             clean[field] = " ".join(str(clean[field] or "").split())
+    if "qualification" in clean:
+        # Typed by the tenant's questions (leads/questions.py); the dict replaces the stored answers.
+        answers = qualification_clean(by.tenant_id, clean["qualification"] or {})
+        clean["qualification"] = {k: v for k, v in answers.items() if v is not None}
     return clean
 
 
@@ -233,6 +238,8 @@ def lead_transition(
     lead.refresh_from_db()
     extra: dict[str, Any] = {}
     states.check(lead.status, to)
+    if to == Status.QUALIFIED:
+        qualify_check(lead)
     if to in states.REASON_REQUIRED:
         kind = states.REASON_REQUIRED[to]
         if reason is None:
