@@ -21,8 +21,9 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Count, F, Max, Q
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from leadwerk.accounts.models import Membership
 from leadwerk.core.exceptions import Conflict, NotFound, ValidationFailed
@@ -138,7 +139,7 @@ def row_features(
         elif kind in ("bool", "choice"):
             features[f"q_{key}"] = "" if value in (None, "") else str(value).lower()
         elif kind == "multi":
-            features[f"q_{key}"] = float(len(value)) if isinstance(value, list) else 0.0
+            features[f"q_{key}"] = _log(len(value)) if isinstance(value, list) else 0.0
         else:
             features[f"q_{key}"] = "" if value in (None, "") else "answered"
     return features
@@ -709,3 +710,83 @@ def predict_open(tenant_id: int, *, grades: bool = True, chunk: int = 2000) -> i
             LeadEvent.objects.bulk_create(events)
         written += len(leads)
     return written
+
+
+# --- explanation for people -------------------------------------------------------------------------------------
+
+FEATURE_LABELS = {
+    "channel": gettext_lazy("Channel"),
+    "source": gettext_lazy("Source"),
+    "interest": gettext_lazy("Interest"),
+    "rating": gettext_lazy("Rating"),
+    "timeline": gettext_lazy("Timeline"),
+    "authority": gettext_lazy("Decision maker reached"),
+    "employees": gettext_lazy("Employees"),
+    "revenue": gettext_lazy("Annual revenue"),
+    "wz_section": gettext_lazy("Industry (WZ section)"),
+    "country": gettext_lazy("Country"),
+    "consent_email": gettext_lazy("E-mail consent"),
+    "has_budget": gettext_lazy("Budget known"),
+    "log_budget": gettext_lazy("Budget"),
+    "has_value": gettext_lazy("Estimated value known"),
+    "log_value": gettext_lazy("Estimated value"),
+    "has_email": gettext_lazy("E-mail address"),
+    "has_phone": gettext_lazy("Phone number"),
+    "log_responses": gettext_lazy("Responses"),
+    "log_activities": gettext_lazy("Activities"),
+}
+
+
+def _choice_labels() -> dict[str, dict[str, Any]]:
+    from leadwerk.contacts.models import ConsentStatus, Organization
+
+    from .models import Channel, Rating, Timeline
+
+    return {
+        "channel": dict(Channel.choices),
+        "rating": dict(Rating.choices),
+        "timeline": dict(Timeline.choices),
+        "employees": dict(Organization.Employees.choices),
+        "revenue": dict(Organization.Revenue.choices),
+        "consent_email": dict(ConsentStatus.choices),
+        "authority": {"yes": gettext_lazy("yes"), "no": gettext_lazy("no")},
+    }
+
+
+def factor_text(factor: dict, *, questions: dict[str, str] | None = None) -> tuple[str, str]:
+    """(what, value) of one stored factor for people, e.g. ("Channel", "Web form") or ("Activities", "3")."""
+    feature, value = factor.get("feature", ""), factor.get("value")
+    if feature.startswith("q_"):
+        label = (questions or {}).get(feature[2:], feature[2:])
+    else:
+        label = str(FEATURE_LABELS.get(feature, feature))
+    if feature.startswith("has_"):
+        return label, str(_("yes") if value else _("no"))
+    if feature.startswith("log_") or isinstance(value, float):
+        number = math.expm1(float(value or 0)) if feature.startswith("log_") or feature.startswith("q_") else value
+        return label, formats.number_format(round(number), use_l10n=True)
+    if value == OTHER:
+        return label, str(_("other"))
+    if value in ("", None):
+        return label, str(_("not given"))
+    shown = _choice_labels().get(feature, {}).get(value, value)
+    return label, str(shown)
+
+
+def explain(lead: Lead, *, limit: int = 3) -> dict[str, Any]:
+    """The lead's probability and its strongest factors up and down, ready for the lead page."""
+    questions = {}
+    if lead.probability_factors and any(f.get("feature", "").startswith("q_") for f in lead.probability_factors):
+        questions = dict(QualificationQuestion.objects.filter(tenant_id=lead.tenant_id).values_list("key", "label"))
+    up, down = [], []
+    for factor in lead.probability_factors or []:
+        effect = float(factor.get("effect") or 0)
+        what, value = factor_text(factor, questions=questions)
+        item = {"what": what, "value": value, "effect": effect}
+        (up if effect > 0 else down).append(item)
+    return {
+        "probability": lead.probability,
+        "percent": round(lead.probability * 100) if lead.probability is not None else None,
+        "up": up[:limit],
+        "down": down[:limit],
+    }

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import model_views, views
 
 app_name = "leads"
 
@@ -9,6 +9,11 @@ urlpatterns = [
     path("leads/new/", views.lead_capture, name="lead_capture"),
     path("leads/settings/", views.lead_settings, name="lead_settings"),
     path("leads/settings/<str:kind>/<int:pk>/toggle/", views.lead_settings_toggle, name="lead_settings_toggle"),
+    path("leads/settings/model/", model_views.model_settings, name="model_settings"),
+    path("leads/settings/model/status/", model_views.model_status, name="model_status"),
+    path("leads/settings/model/train/", model_views.model_train, name="model_train"),
+    path("leads/settings/model/<int:pk>/activate/", model_views.model_activate, name="model_activate"),
+    path("leads/settings/model/<int:pk>/deactivate/", model_views.model_deactivate, name="model_deactivate"),
     path("leads/<int:pk>/", views.lead_detail, name="lead_detail"),
     path("leads/<int:pk>/assign/", views.lead_assign, name="lead_assign"),
     path("leads/<int:pk>/status/", views.lead_transition, name="lead_transition"),
