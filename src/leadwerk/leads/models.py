@@ -207,6 +207,8 @@ class Lead(TenantModel):
             models.Index(fields=["tenant", "-score", "id"], name="lead_score"),
             models.Index(fields=["tenant", "captured_at"], name="lead_captured"),
             models.Index(fields=["tenant", "sla_due_at"], name="lead_sla_due"),
+            # routing: a member's leads assigned this week (weekly capacity)
+            models.Index(fields=["tenant", "owner", "assigned_at"], name="lead_owner_assigned"),
         ]
 
     def __str__(self) -> str:

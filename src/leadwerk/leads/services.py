@@ -198,6 +198,11 @@ def lead_capture(
     )
     scoring.lead_score(new, by=by)  # before the SLAs and routing: both may depend on the grade
     sla.lead_sla_apply(lead=new)
+    if new.owner_id is None:
+        # Routing comes last: its rules may test the grade that scoring has just given.
+        from .routing import lead_route  # routing imports this module
+
+        lead_route(new)
     return CaptureResult(lead=new, created=True, person_created=person_created, match=match)
 
 
