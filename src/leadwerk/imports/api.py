@@ -37,6 +37,7 @@ class ImportOut(Schema):
     mode: str
     key: str
     all_or_nothing: bool
+    options: dict[str, Any]
     counts: dict[str, int]
     validation: dict[str, Any]
     message: str
@@ -47,6 +48,10 @@ class ImportOut(Schema):
 
 
 class ImportOptions(Schema):
+    target: str = Field("person", description="person, or lead (lead files, with history)")
+    options: dict[str, bool] | None = Field(
+        None, description="The target's options; lead: history, create_reasons, keep_columns"
+    )
     mapping: dict[str, str] | None = Field(None, description="Column header → target field; omitted: suggested")
     mode: str = Field("update", description="update (by key) or insert (insert only)")
     key: str = Field("email", description="email or external_id")
@@ -59,6 +64,7 @@ class MappingIn(Schema):
     mode: str = "update"
     key: str = "email"
     all_or_nothing: bool = False
+    options: dict[str, bool] | None = None
 
 
 class TemplateIn(Schema):
@@ -90,8 +96,11 @@ def import_create(request: HttpRequest, file: File[UploadedFile], options: Form[
         raise ValidationFailed("options must be a JSON object with mapping, mode, key, all_or_nothing, run.",
                                field="options") from exc  # fmt: skip
     services_membership = request.membership
-    job = services.import_upload(by=services_membership, upload=file, name=file.name or "import.csv")
-    if opts.mapping is not None or opts.run or opts.mode != "update" or opts.key != "email" or opts.all_or_nothing:
+    job = services.import_upload(
+        by=services_membership, upload=file, name=file.name or "import.csv", target=opts.target
+    )
+    configure = opts.mapping is not None or opts.options is not None or opts.mode != "update" or opts.key != "email"
+    if configure or opts.run or opts.all_or_nothing:
         services.import_configure(
             job=job,
             by=services_membership,
@@ -99,6 +108,7 @@ def import_create(request: HttpRequest, file: File[UploadedFile], options: Form[
             mode=opts.mode,
             key=opts.key,
             all_or_nothing=opts.all_or_nothing,
+            options=opts.options,
         )
     if opts.run:
         services.import_start(job=job, by=services_membership)

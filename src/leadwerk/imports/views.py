@@ -46,9 +46,11 @@ def import_upload(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            job = services.import_upload(by=request.membership, upload=upload, name=upload.name)
+            job = services.import_upload(
+                by=request.membership, upload=upload, name=upload.name, target=form.cleaned_data["target"] or "person"
+            )
         except DomainError as exc:
-            form.add_error("file" if exc.field == "file" else None, exc.message)
+            form.add_error(exc.field if exc.field in ("file", "target") else None, exc.message)
         else:
             return redirect("imports:detail", tenant=request.tenant.slug, pk=job.pk)
     context = {
@@ -89,6 +91,9 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def _count_rows(job: ImportJob) -> list[tuple[str, int]]:
     labels = [
         ("created", _("created")),
+        ("responses", _("added as response to an open lead")),
+        ("people_created", _("people created")),
+        ("reasons_created", _("reasons created")),
         ("updated", _("updated")),
         ("merged", _("merged into existing duplicates")),
         ("flagged", _("flagged as probable duplicates")),
@@ -148,6 +153,7 @@ def _mapping_post(request: HttpRequest, job: ImportJob, action: str) -> HttpResp
                 mode=data["mode"],
                 key=data["key"],
                 all_or_nothing=data["all_or_nothing"],
+                options=form.options(),
             )
             if action == "template" or data.get("template_name"):
                 if not data.get("template_name"):
@@ -158,7 +164,12 @@ def _mapping_post(request: HttpRequest, job: ImportJob, action: str) -> HttpResp
                     headers=job.headers,
                     mapping=job.mapping,
                     target=job.target,
-                    options={"mode": job.mode, "key": job.key, "all_or_nothing": job.all_or_nothing},
+                    options={
+                        "mode": job.mode,
+                        "key": job.key,
+                        "all_or_nothing": job.all_or_nothing,
+                        "target_options": job.options,
+                    },
                 )
                 messages.success(request, _("Template “%(name)s” saved.") % {"name": data["template_name"]})
             if action == "validate":
@@ -174,8 +185,13 @@ def _mapping_post(request: HttpRequest, job: ImportJob, action: str) -> HttpResp
 
 
 def _summary_rows(counts: dict[str, int]) -> list[tuple[str, int]]:
+    lead_rows = [
+        (_("would be added as response to an open lead"), counts.get("responses", 0)),
+        (_("people would be created"), counts.get("people_created", 0)),
+    ]
     return [
         (_("would be created"), counts.get("created", 0)),
+        *[(label, value) for label, value in lead_rows if value],
         (_("of them flagged as probable duplicates"), counts.get("flagged", 0)),
         (_("would be updated or completed"), counts.get("updated", 0) + counts.get("merged", 0)),
         (_("unchanged or already there"), counts.get("unchanged", 0) + counts.get("existing", 0)),
