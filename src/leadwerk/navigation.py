@@ -5,7 +5,7 @@ from django.http import HttpRequest
 from leadwerk.accounts.roles import AUDIT_READERS, DIRECTORY_READERS, MEMBER_ADMINS
 from leadwerk.accounts.selectors import user_memberships
 from leadwerk.contacts.roles import CONTACT_ADMINS, CONTACT_READERS, CONTACT_WRITERS
-from leadwerk.leads.roles import LEAD_READERS
+from leadwerk.leads.roles import LEAD_READERS, LEAD_WORKERS
 
 
 def shell(request: HttpRequest) -> dict:
@@ -27,6 +27,7 @@ def shell(request: HttpRequest) -> dict:
             "admin": role in MEMBER_ADMINS,
             "audit": role in AUDIT_READERS,
             "leads": role in LEAD_READERS,
+            "myday": role in LEAD_WORKERS,
             "contacts": role in CONTACT_READERS,
             "imports": role in CONTACT_WRITERS,
             "segments": role in CONTACT_READERS,

@@ -388,6 +388,10 @@ def _assign(lead, by, owner, team, *, reason: str, version: int | None, rule: st
         _transition(lead, by, Status.ROUTED, reason=reason, version=None)  # applies the SLAs too
     else:
         sla.lead_sla_apply(lead=lead)  # the accept clock restarts with the assignment
+    if owner is not None and owner.pk != before["owner"]:
+        from .notifications import assignment_notify  # notifications reads models only; no cycle
+
+        assignment_notify(lead=lead, owner=owner, by=by)
     return lead
 
 

@@ -44,3 +44,19 @@ def model_retrain_weekly() -> list[int]:
     from .predictive import model_retrain_all
 
     return model_retrain_all()
+
+
+@db_periodic_task(crontab(minute="*/5"))
+def follow_up_reminders() -> int:
+    """Every five minutes: an in-app reminder of each follow-up coming due in the next 15 minutes (once)."""
+    from . import notifications
+
+    return notifications.follow_ups_remind()
+
+
+@db_periodic_task(crontab(minute="2", hour="*"))
+def daily_digests() -> int:
+    """Hourly: the daily e-mail digest to the members of each tenant where it is now 7 o'clock."""
+    from . import notifications
+
+    return notifications.digests_send_due()

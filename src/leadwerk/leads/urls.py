@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import model_views, views
+from . import model_views, myday_views, views
 
 app_name = "leads"
 
@@ -21,4 +21,12 @@ urlpatterns = [
     path("leads/<int:pk>/activities/", views.activity_create, name="activity_create"),
     path("leads/<int:pk>/follow-ups/", views.follow_up_create, name="follow_up_create"),
     path("follow-ups/<int:pk>/done/", views.follow_up_done, name="follow_up_done"),
+    path("leads/my-day/", myday_views.my_day, name="my_day"),
+    path("leads/my-day/settings/", myday_views.my_day_settings, name="my_day_settings"),
+    path("leads/my-day/follow-ups/<int:pk>/done/", myday_views.my_day_follow_up_done, name="my_day_follow_up_done"),
+    path("notifications/", myday_views.notification_list, name="notification_list"),
+    path("notifications/bell/", myday_views.notification_bell, name="notification_bell"),
+    path("notifications/read-all/", myday_views.notification_read_all, name="notification_read_all"),
+    path("notifications/<int:pk>/", myday_views.notification_open, name="notification_open"),
+    path("notifications/<int:pk>/read/", myday_views.notification_read, name="notification_read"),
 ]
