@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import model_views, myday_views, views
+from . import model_views, myday_views, question_views, views
 
 app_name = "leads"
 
@@ -9,6 +9,10 @@ urlpatterns = [
     path("leads/new/", views.lead_capture, name="lead_capture"),
     path("leads/settings/", views.lead_settings, name="lead_settings"),
     path("leads/settings/<str:kind>/<int:pk>/toggle/", views.lead_settings_toggle, name="lead_settings_toggle"),
+    path("leads/settings/questions/", question_views.question_list, name="question_list"),
+    path("leads/settings/questions/<int:pk>/", question_views.question_edit, name="question_edit"),
+    path("leads/settings/questions/<int:pk>/toggle/", question_views.question_toggle, name="question_toggle"),
+    path("leads/settings/questions/<int:pk>/move/", question_views.question_move, name="question_move"),
     path("leads/settings/model/", model_views.model_settings, name="model_settings"),
     path("leads/settings/model/status/", model_views.model_status, name="model_status"),
     path("leads/settings/model/train/", model_views.model_train, name="model_train"),
