@@ -299,6 +299,10 @@ def rule_value_clean(spec: FieldSpec, operator: str, value: Any) -> Any:
         except ValueError:
             raise ValidationFailed(_("Enter a date as YYYY-MM-DD."), field="value") from None
     many = operator in LIST_VALUE or (spec.kind == TEXT and operator == Op.PREFIX)
+    if not many and isinstance(value, (list, tuple)):
+        if len(value) != 1:
+            raise ValidationFailed(_("Choose one value for this condition."), field="value")
+        value = value[0]
     values = [str(v).strip() for v in _as_list(value) if str(v).strip()] if many else [str(value).strip()]
     if not values or not values[0]:
         raise ValidationFailed(_("Enter the value to compare with."), field="value")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import model_views, myday_views, question_views, views
+from . import model_views, myday_views, question_views, scoring_views, views
 
 app_name = "leads"
 
@@ -9,6 +9,19 @@ urlpatterns = [
     path("leads/new/", views.lead_capture, name="lead_capture"),
     path("leads/settings/", views.lead_settings, name="lead_settings"),
     path("leads/settings/<str:kind>/<int:pk>/toggle/", views.lead_settings_toggle, name="lead_settings_toggle"),
+    path("leads/settings/scoring/", scoring_views.scoring_rules, name="scoring_rules"),
+    path("leads/settings/scoring/grades/", scoring_views.scoring_settings_save, name="scoring_settings_save"),
+    path("leads/settings/scoring/recompute/", scoring_views.scoring_recompute, name="scoring_recompute"),
+    path(
+        "leads/settings/scoring/recompute/<str:result_id>/",
+        scoring_views.scoring_recompute_status,
+        name="scoring_recompute_status",
+    ),
+    path("leads/settings/scoring/rules/new/", scoring_views.scoring_rule_create, name="scoring_rule_create"),
+    path("leads/settings/scoring/rules/<int:pk>/", scoring_views.scoring_rule_edit, name="scoring_rule_edit"),
+    path("leads/settings/scoring/rules/<int:pk>/toggle/", scoring_views.scoring_rule_toggle, name="scoring_rule_toggle"),
+    path("leads/settings/scoring/rules/<int:pk>/move/", scoring_views.scoring_rule_move, name="scoring_rule_move"),
+    path("leads/settings/scoring/rules/<int:pk>/delete/", scoring_views.scoring_rule_delete, name="scoring_rule_delete"),
     path("leads/settings/questions/", question_views.question_list, name="question_list"),
     path("leads/settings/questions/<int:pk>/", question_views.question_edit, name="question_edit"),
     path("leads/settings/questions/<int:pk>/toggle/", question_views.question_toggle, name="question_toggle"),
