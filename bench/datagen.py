@@ -25,6 +25,7 @@ import sys
 import time
 from collections import deque
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -449,6 +450,21 @@ def _migration_state() -> list[str]:
     return sorted(str(p.relative_to(REPO)) for p in (REPO / "src" / "leadwerk").glob("*/migrations/0*.py"))
 
 
+@contextmanager
+def _build_lock(path: Path) -> Iterator[None]:
+    """One builder per database file: a second process waits, then finds the cache (instead of deleting the
+    first one's half-built file, which happened when two benchmarks started together)."""
+    import fcntl
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(path.name + ".lock"), "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def bench_env(path: Path) -> dict[str, str]:
     """Environment for a leadwerk process on the benchmark database."""
     env = dict(os.environ)
@@ -515,6 +531,11 @@ def build_people_db(path: Path, n: int, *, seed: int = 1, duplicate_rate: float 
     migrations added since).
     """
     path = Path(path).resolve()
+    with _build_lock(path):
+        return _build_people_db(path, n, seed=seed, duplicate_rate=duplicate_rate)
+
+
+def _build_people_db(path: Path, n: int, *, seed: int, duplicate_rate: float) -> BenchDB:
     meta_path = path.with_name(path.name + ".meta.json")
     truth_path = path.with_name(path.name + ".truth.csv") if duplicate_rate > 0 else None
     params = {"n": n, "seed": seed, "duplicate_rate": duplicate_rate, "version": GENERATOR_VERSION}
@@ -845,9 +866,14 @@ def build_leads_db(path: Path, n: int, *, people_n: int = 1_000_000, seed: int =
     the build (ids grow with capture time). Everything but the build time is deterministic per ``seed``;
     dates are relative to the build, so open SLAs stay realistic for a while. Cached like the people database.
     """
+    path = Path(path).resolve()
+    with _build_lock(path):
+        return _build_leads_db(path, n, people_n=people_n, seed=seed)
+
+
+def _build_leads_db(path: Path, n: int, *, people_n: int, seed: int) -> LeadsDB:
     import shutil
 
-    path = Path(path).resolve()
     meta_path = path.with_name(path.name + ".meta.json")
     params = {
         "n": n,
