@@ -422,12 +422,16 @@ def _act(lead: Lead, metric: str, step: str, due: dt.datetime, hours: Hours, now
         lead_route = _router()
         before = {"owner": lead.owner_id, "team": lead.team_id}
         try:
-            lead_route(lead=lead, exclude_members=[m for m in (lead.owner,) if m is not None])
+            routed = lead_route(lead=lead, exclude_members=[m for m in (lead.owner,) if m is not None])
+            reason = "" if routed is not None else _("no other member or team can take it")
         except DomainError as exc:
+            routed, reason = None, exc.message
+        if routed is None:
             # Nobody else can take it: the lead stays where it is; the event says why.
             LeadEvent.objects.create(
                 tenant_id=lead.tenant_id, lead=lead, kind=LeadEvent.Kind.SLA, at=now, before=before,
-                after={"metric": metric, "rerouted": None}, reason=exc.message,
+                after={"metric": metric, "rerouted": None},
+                reason=_("%(metric)s deadline missed: not re-routed, %(reason)s") % {"metric": label, "reason": reason},
             )  # fmt: skip
             return
         lead.refresh_from_db()
