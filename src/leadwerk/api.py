@@ -20,6 +20,7 @@ from leadwerk.imports.api import router as imports_router
 from leadwerk.leads.api import router as leads_router
 from leadwerk.leads.question_api import router as questions_router
 from leadwerk.leads.routing_api import router as routing_router
+from leadwerk.leads.scoring_api import router as scoring_router
 from leadwerk.leads.model_api import router as score_models_router
 from leadwerk.leads.notification_api import router as notifications_router
 
@@ -103,5 +104,6 @@ api.add_router("/", segments_router)
 api.add_router("/", leads_router)
 api.add_router("/", questions_router)
 api.add_router("/", routing_router)
+api.add_router("/", scoring_router)
 api.add_router("/", score_models_router)
 api.add_router("/", notifications_router)

@@ -76,6 +76,11 @@ class LeadOut(Schema):
     rating: str
     score: int
     grade: str
+    score_points: list[dict[str, Any]] = Field(
+        description="The rule points behind the score: [{rule, label, points}] (+ count, decayed, capped for "
+        "engagement rules)."
+    )
+    scored_at: dt.datetime | None
     owner_id: int | None
     team_id: int | None
     captured_at: dt.datetime
