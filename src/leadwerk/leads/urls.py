@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import model_views, myday_views, question_views, scoring_views, views
+from . import model_views, myday_views, question_views, routing_views, scoring_views, views
 
 app_name = "leads"
 
@@ -8,6 +8,18 @@ urlpatterns = [
     path("leads/", views.lead_inbox, name="lead_inbox"),
     path("leads/new/", views.lead_capture, name="lead_capture"),
     path("leads/settings/", views.lead_settings, name="lead_settings"),
+    path("leads/settings/routing/", routing_views.routing_rules, name="routing_rules"),
+    path("leads/settings/routing/new/", routing_views.routing_rule_create, name="routing_rule_create"),
+    path("leads/settings/routing/try/", routing_views.routing_try, name="routing_try"),
+    path("leads/settings/routing/<int:pk>/", routing_views.routing_rule_edit, name="routing_rule_edit"),
+    path("leads/settings/routing/<int:pk>/move/", routing_views.routing_rule_move, name="routing_rule_move"),
+    path("leads/settings/routing/<int:pk>/toggle/", routing_views.routing_rule_toggle, name="routing_rule_toggle"),
+    path("leads/settings/routing/<int:pk>/delete/", routing_views.routing_rule_delete, name="routing_rule_delete"),
+    path("leads/settings/capacity/", routing_views.capacity, name="routing_capacity"),
+    path("leads/settings/capacity/<int:pk>/", routing_views.capacity_member, name="routing_capacity_member"),
+    path("leads/settings/absences/", routing_views.absence_create, name="routing_absence_create"),
+    path("leads/settings/absences/<int:pk>/delete/", routing_views.absence_delete, name="routing_absence_delete"),
+    path("leads/<int:pk>/route/", routing_views.lead_route_now, name="lead_route_now"),
     path("leads/settings/<str:kind>/<int:pk>/toggle/", views.lead_settings_toggle, name="lead_settings_toggle"),
     path("leads/settings/scoring/", scoring_views.scoring_rules, name="scoring_rules"),
     path("leads/settings/scoring/grades/", scoring_views.scoring_settings_save, name="scoring_settings_save"),
