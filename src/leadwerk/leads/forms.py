@@ -57,9 +57,16 @@ class QualificationForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["interest"].queryset = InterestCategory.objects.for_tenant(tenant.pk)
         self.fields["version"].initial = self.instance.version
+        from .question_views import question_form_fields  # the tenant's own questions, after BANT
+
+        self.fields.update(question_form_fields(tenant.pk, self.instance.qualification or {}))
 
     def changes(self) -> dict:
-        return {k: v for k, v in self.cleaned_data.items() if k != "version"}
+        from .question_views import ANSWER, question_answers
+
+        data = {k: v for k, v in self.cleaned_data.items() if k != "version" and not k.startswith(ANSWER)}
+        data["qualification"] = question_answers(self.cleaned_data, self.instance.qualification or {})
+        return data
 
 
 class TransitionForm(forms.Form):
@@ -151,5 +158,7 @@ class InboxFilterForm(forms.Form):
     status = forms.ChoiceField(required=False, choices=[("", ""), ("open", "open"), *Status.choices])
     interest = forms.CharField(required=False)
     grade = forms.ChoiceField(required=False, choices=[("", ""), ("A", "A"), ("B", "B"), ("C", "C"), ("D", "D")])
-    sort = forms.ChoiceField(required=False, choices=[("newest", "newest"), ("score", "score")])
+    sort = forms.ChoiceField(required=False, choices=[("newest", "newest"), ("score", "score"), ("sla", "sla")])
+    sla = forms.ChoiceField(required=False, choices=[("", ""), ("overdue", "overdue"), ("due_soon", "due_soon"),
+                                                     ("on_time", "on_time")])  # fmt: skip
     cursor = forms.CharField(required=False)

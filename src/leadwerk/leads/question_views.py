@@ -118,3 +118,39 @@ def question_move(request: HttpRequest, pk: int) -> HttpResponse:
     offset = -1 if request.POST.get("direction") == "up" else 1
     questions.question_move(question=question, by=request.membership, offset=offset)
     return _back(request)
+
+
+# --- the questions on the lead page's qualification form ------------------------------------------------
+
+ANSWER = "qualification."  # form field name prefix: the services' error field names match the form's fields
+
+
+def question_form_fields(tenant_id: int, answers: dict) -> dict[str, forms.Field]:
+    """One input per active question, in list order, filled with the lead's answers."""
+    fields: dict[str, forms.Field] = {}
+    K = QualificationQuestion.Kind
+    for q in questions.questions_for(tenant_id, active_only=True).values():
+        help_text = _("Required before the lead is qualified.") if q.required_to_qualify else ""
+        common = {"label": q.label, "required": False, "help_text": help_text, "initial": answers.get(q.key)}
+        match q.kind:
+            case K.NUMBER:
+                field = forms.DecimalField(max_digits=15, decimal_places=4, **common)
+            case K.DATE:
+                field = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **common)
+            case K.YES_NO:
+                field = forms.NullBooleanField(widget=forms.NullBooleanSelect, **common)
+            case K.CHOICE:
+                field = forms.ChoiceField(choices=[("", "—"), *[(c, c) for c in q.choices]], **common)
+            case K.MULTI:
+                widget = forms.SelectMultiple(attrs={"size": min(len(q.choices), 6)})
+                field = forms.MultipleChoiceField(choices=[(c, c) for c in q.choices], widget=widget, **common)
+            case _:
+                field = forms.CharField(max_length=1000, **common)
+        fields[ANSWER + q.key] = field
+    return fields
+
+
+def question_answers(cleaned_data: dict, current: dict) -> dict:
+    """The lead's answers with the form's applied (an emptied input removes its answer; retired ones stay)."""
+    changes = {name.removeprefix(ANSWER): value for name, value in cleaned_data.items() if name.startswith(ANSWER)}
+    return questions.qualification_merge(current, changes)

@@ -29,6 +29,7 @@ from .forms import (
     TransitionForm,
 )
 from .models import FollowUp, InterestCategory, Lead, LeadReason
+from .questions import answers_display, questions_for
 from .roles import LEAD_ADMINS, LEAD_CAPTURERS, LEAD_READERS, LEAD_READERS_ALL, LEAD_WORKERS
 from .states import Status
 
@@ -133,6 +134,7 @@ def _detail_context(request: HttpRequest, lead: Lead, **forms) -> dict:
         "can_work": can_work,
         "can_assign": request.membership.role in LEAD_ADMINS,
         "qualification_form": forms.get("qualification_form") or QualificationForm(instance=lead, tenant=tenant),
+        "qualification_answers": answers_display(lead, questions_for(lead.tenant_id).values()),
         "transition_form": forms.get("transition_form")
         or TransitionForm(tenant=tenant, initial={"version": lead.version}),
         "activity_form": forms.get("activity_form") or ActivityForm(),
