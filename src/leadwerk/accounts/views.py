@@ -42,7 +42,11 @@ def home(request: HttpRequest) -> HttpResponse:
     """One tenant: go there. Several: pick one. None: say so."""
     memberships = list(user_memberships(user=request.user))
     if len(memberships) == 1:
-        return redirect("accounts:overview", tenant=memberships[0].tenant.slug)
+        membership = memberships[0]
+        if membership.role in (Role.SALES, Role.AGENT):
+            # People who work leads start where their work is: their follow-ups, hot leads and deadlines.
+            return redirect("leads:my_day", tenant=membership.tenant.slug)
+        return redirect("accounts:overview", tenant=membership.tenant.slug)
     return render(request, "accounts/home.html", {"choices": memberships})
 
 

@@ -151,11 +151,17 @@ def test_tenant_switcher_lists_only_own_tenants(client, admin, other_tenant, out
     assert "Datavia" in home.content.decode()
 
 
-def test_single_tenant_user_goes_straight_to_overview(client, sales):
-    login(client, sales)
+def test_single_tenant_user_goes_straight_to_overview(client, manager):
+    login(client, manager)
     response = client.get("/")
     assert response.status_code == 302
     assert response["Location"] == reverse("accounts:overview", kwargs={"tenant": "nordstern"})
+
+
+def test_single_tenant_sales_user_and_agent_start_on_my_day(client, sales, agent):
+    for member in (sales, agent):
+        login(client, member)
+        assert client.get("/")["Location"] == reverse("leads:my_day", kwargs={"tenant": "nordstern"})
 
 
 def test_navigation_shows_only_allowed_areas(client, agent, admin):

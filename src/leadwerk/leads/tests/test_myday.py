@@ -144,11 +144,12 @@ def test_my_day_page_shows_buckets_and_good_empty_states(client, tenant, sales):
 
 
 def test_my_day_is_in_the_navigation_for_people_who_work_leads(client, tenant, sales, marketing):
+    link = f'href="{url("my_day", tenant)}"'
     login(client, sales)
-    assert url("my_day", tenant) in client.get(url("lead_inbox", tenant)).content.decode()
+    assert link in client.get(url("notification_list", tenant)).content.decode()
     client.logout()
     login(client, marketing)
-    assert url("my_day", tenant) not in client.get(url("lead_inbox", tenant)).content.decode()
+    assert link not in client.get(url("notification_list", tenant)).content.decode()
 
 
 def test_marketing_gets_an_explanation(client, tenant, marketing):
