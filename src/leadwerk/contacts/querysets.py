@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Self
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from leadwerk.core.models import TenantQuerySet
 
@@ -22,6 +22,19 @@ class ContactQuerySet(TenantQuerySet):
 
 
 class PersonQuerySet(ContactQuerySet):
+    # A search remembers its branches (see ``search``) until another filter changes the rows.
+    _search_plan: tuple[QuerySet, list[tuple[Q, bool]]] | None = None
+
+    def _clone(self) -> Self:
+        clone = super()._clone()
+        clone._search_plan = self._search_plan
+        return clone
+
+    def _filter_or_exclude(self, negate, args, kwargs) -> Self:
+        clone = super()._filter_or_exclude(negate, args, kwargs)
+        clone._search_plan = None
+        return clone
+
     def marketable(self, channel: str) -> Self:
         """Not suppressed and with granted consent for the channel (marketing purpose)."""
         return self.filter(suppressed_reason="", **{f"consent_{channel}": "granted"})
@@ -32,6 +45,10 @@ class PersonQuerySet(ContactQuerySet):
         Every branch is an index range or equality (no LIKE, no join), so a search costs the same at a
         million people as at a thousand; see bench/lists. ``tenant_id`` lets the organisation lookup
         use its index; ``region`` reads phone numbers typed without a country code.
+
+        The result also remembers its branches, so ``keyset_branches`` can page a search as separate
+        walks in name order instead of collecting every match of an OR ("Berlin": 100,000 people) and
+        sorting them. Apply the other filters first: a filter after ``search`` drops the plan.
         """
         from .normalize import clean_text
 
@@ -45,16 +62,19 @@ class PersonQuerySet(ContactQuerySet):
         # Digits with phone punctuation ("+49 (0)89 123 45-67", "089/1234567") count as a number too.
         numeric = digits and (len(digits) >= max(3, len(text.replace(" ", "")) - 2) or not text.strip(_PHONE_CHARS))
         if numeric:
-            if len(digits) <= 5:
-                return self.filter(postcode__gte=digits, postcode__lt=digits + "\uffff")
+            if len(digits) == 5:
+                # A whole postcode: equality walks the (postcode, name) index in list order.
+                return self.filter(postcode=digits)
+            if len(digits) < 5:
+                return self._planned([Q(postcode__gte=digits, postcode__lt=digits + "\uffff")], ordered=0)
             return self.filter(_phone_condition(text, digits, region))
         from .keys import name_key
 
         words = text.split()
         key = name_key(words[-1] if len(words) > 1 else text)
-        condition = Q(last_name_key__gte=key, last_name_key__lt=key + "\uffff")
+        name = Q(last_name_key__gte=key, last_name_key__lt=key + "\uffff")
         if len(words) > 1:
-            condition &= Q(first_name__istartswith=words[0])
+            name &= Q(first_name__istartswith=words[0])
         # Organisation and city match the whole text ("Autohaus Nord", "Frankfurt am Main"). The
         # organisation is looked up first by its own index, so no join is needed.
         org_key = name_key(text)
@@ -63,10 +83,59 @@ class PersonQuerySet(ContactQuerySet):
         orgs = Organization.objects.filter(name_key__gte=org_key, name_key__lt=org_key + "\uffff")
         if tenant_id is not None:
             orgs = orgs.filter(tenant_id=tenant_id)
-        condition |= Q(organization_id__in=orgs.values("pk"))
+        branches = [name, Q(organization_id__in=orgs.values("pk"))]
         for city in dict.fromkeys((text, text[:1].upper() + text[1:])):
-            condition |= Q(city__gte=city, city__lt=city + "\uffff")
-        return self.filter(condition)
+            branches.append(Q(city__gte=city, city__lt=city + "\uffff"))
+        return self._planned(branches, ordered=1)
+
+    def _planned(self, branches: list[Q], *, ordered: int) -> Self:
+        """Filter by the OR of ``branches``; the first ``ordered`` of them already come in name order."""
+        condition = branches[0]
+        for branch in branches[1:]:
+            condition |= branch
+        result = self.filter(condition)
+        result._search_plan = (self, [(b, i < ordered) for i, b in enumerate(branches)])
+        return result
+
+    def keyset_branches(self, field: str) -> list[QuerySet] | None:
+        """The search as separate querysets whose union is this one, each cheap to walk in ``field`` order.
+
+        A branch with many matches (a big city, a short postcode prefix) is walked along the name
+        index with its condition hidden from the planner, so the walk stops after a page; a branch
+        with few matches uses its own index and sorts what it found. A capped count tells which.
+        """
+        if self._search_plan is None or field != "last_name_key":
+            return None
+        base, branches = self._search_plan
+        walks = []
+        for condition, ordered in branches:
+            rows = base.filter(condition)
+            if not ordered and rows.values("pk")[:DENSE_ROWS].count() >= DENSE_ROWS:
+                rows = _hidden(base, condition)
+            walks.append(rows)
+        return walks
+
+
+# Above this many matches a search branch is walked in name order rather than collected and sorted.
+DENSE_ROWS = 3000
+
+
+def _hidden(base: QuerySet, condition: Q) -> QuerySet:
+    """``base`` filtered by ``condition`` on copies of its columns, which no index can serve."""
+    from django.db.models import F, Value
+    from django.db.models.functions import Concat
+
+    aliases, renamed = {}, Q()
+    renamed.connector, renamed.negated = condition.connector, condition.negated
+    for lookup, value in condition.children:
+        column, _, operator = lookup.partition("__")
+        alias = f"_plain_{column}"
+        if column == "organization_id":
+            aliases[alias] = F(column) + 0
+        else:
+            aliases[alias] = Concat(F(column), Value(""))
+        renamed.children.append((f"{alias}__{operator}" if operator else alias, value))
+    return base.alias(**aliases).filter(renamed)
 
 
 _PHONE_CHARS = "0123456789 +()/-."

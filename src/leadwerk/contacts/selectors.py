@@ -13,8 +13,6 @@ from .models import AttributeDefinition, Channel, ConsentStatus, Organization, P
 
 def person_filter(*, membership: Membership, filters: dict[str, Any]) -> QuerySet[Person]:
     people = Person.objects.visible_to(membership)
-    if filters.get("q"):
-        people = people.search(filters["q"], tenant_id=membership.tenant_id, region=membership.tenant.country or "DE")
     channel, status = filters.get("consent"), filters.get("consent_status")
     if channel not in Channel.values:
         channel = None
@@ -33,6 +31,9 @@ def person_filter(*, membership: Membership, filters: dict[str, Any]) -> QuerySe
             people = people.filter(duplicate_of__isnull=False)
         case "suppressed":
             people = people.exclude(suppressed_reason="")
+    if filters.get("q"):
+        # Last, so the search keeps its branch plan for keyset paging (PersonQuerySet.keyset_branches).
+        people = people.search(filters["q"], tenant_id=membership.tenant_id, region=membership.tenant.country or "DE")
     return people
 
 

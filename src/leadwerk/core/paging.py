@@ -50,20 +50,43 @@ def keyset_paginate(queryset: QuerySet, *, key: str, cursor: str | None, size: i
         return KeysetPage(items=items[:size], next_cursor=next_cursor, is_first=after is None)
     descending = key.startswith("-")
     field = key.lstrip("-")
-    qs = queryset.order_by(f"-{field}", "-pk") if descending else queryset.order_by(field, "pk")
     after = _decode(cursor) if cursor else None
-    if after is not None:
-        value, pk = after
-        beyond, bound = ("lt", "lte") if descending else ("gt", "gte")
-        # The plain range bound first lets the database walk the key's index from the cursor on
-        # (SQLite does not derive it from the OR alone).
-        qs = qs.filter(Q(**{f"{field}__{bound}": value})).filter(
-            Q(**{f"{field}__{beyond}": value}) | Q(**{field: value, f"pk__{beyond}": pk})
-        )
-    items = list(qs[: size + 1])
+    branches = None if descending else getattr(queryset, "keyset_branches", lambda field: None)(field)
+    if branches:
+        items = _merged_walks(queryset, branches, field, after, size)
+    else:
+        qs = queryset.order_by(f"-{field}", "-pk") if descending else queryset.order_by(field, "pk")
+        items = list(_after(qs, field, after, descending)[: size + 1])
     next_cursor = None
     if len(items) > size:
         items = items[:size]
         last = items[-1]
         next_cursor = _encode([getattr(last, field.split("__")[0]), last.pk])
     return KeysetPage(items=items, next_cursor=next_cursor, is_first=after is None)
+
+
+def _after(qs: QuerySet, field: str, after: list | None, descending: bool = False) -> QuerySet:
+    if after is None:
+        return qs
+    value, pk = after
+    beyond, bound = ("lt", "lte") if descending else ("gt", "gte")
+    # The plain range bound first lets the database walk the key's index from the cursor on
+    # (SQLite does not derive it from the OR alone).
+    return qs.filter(Q(**{f"{field}__{bound}": value})).filter(
+        Q(**{f"{field}__{beyond}": value}) | Q(**{field: value, f"pk__{beyond}": pk})
+    )
+
+
+def _merged_walks(queryset: QuerySet, branches: list[QuerySet], field: str, after: list | None, size: int) -> list:
+    """One page of the union of ``branches``: each walked in (field, pk) order up to a page, merged, then fetched.
+
+    A search whose OR would make the database collect and sort every match (a city of 100,000 people)
+    instead costs a page per branch.
+    """
+    keys: set[tuple] = set()
+    for branch in branches:
+        walk = _after(branch.order_by(field, "pk"), field, after)
+        keys.update(walk.values_list(field, "pk")[: size + 1])
+    page = sorted(keys, key=lambda k: (k[0] is None, k[0] or "", k[1]))[: size + 1]
+    rows = queryset.filter(pk__in=[pk for _, pk in page]).in_bulk() if page else {}
+    return [rows[pk] for _, pk in page if pk in rows]

@@ -50,3 +50,58 @@ def test_search_finds_people_by_phone_postcode_city_company_and_name(client, mar
     login(client, marketing)
     url = reverse("contacts:person_list", kwargs={"tenant": "nordstern"})
     assert [p.last_name for p in client.get(url, {"q": query}).context["page"].items] == expected
+
+
+@pytest.fixture
+def town(marketing, tenant, organization):
+    """People whose city, last name or company match "Ber", so the search's branches overlap."""
+    from leadwerk.contacts.models import Person
+
+    bertelsmann = OrganizationFactory(tenant=tenant, name="Bertelsmann", name_key="bertelsmann")
+    rows = [
+        ("Berger", "Köln", None),
+        ("Adler", "Berlin", None),
+        ("Zeller", "Berlin", organization),
+        ("Bergmann", "Bernau", None),
+        ("Meier", "Bergisch Gladbach", None),
+        ("Müller", "Hamburg", None),
+        ("Adler", "Bernau", None),
+        ("Schulz", "Hamburg", bertelsmann),
+    ]
+    for i in range(3):
+        for last, city, org in rows:
+            services.person_create(
+                by=marketing, data={"last_name": last, "first_name": f"P{i}", "city": city, "organization": org}
+            )
+    return Person.objects.filter(tenant=tenant)
+
+
+@pytest.mark.parametrize("dense_rows", [1000, 2])
+def test_search_pages_through_its_branches_like_one_ordered_query(marketing, town, monkeypatch, dense_rows):
+    """Paged by separate walks (sparse: each branch's own index; dense: the name index), the pages are the
+    same as one ORDER BY over the OR, without gaps or repeats."""
+    from leadwerk.contacts import querysets, selectors
+    from leadwerk.core.paging import keyset_paginate
+
+    monkeypatch.setattr(querysets, "DENSE_ROWS", dense_rows)
+    people = selectors.person_filter(membership=marketing, filters={"q": "ber"})
+    assert people.keyset_branches("last_name_key") is not None
+    expected = [p.pk for p in people.order_by("last_name_key", "pk")]
+    assert len(expected) == 21  # all but the Müller of Hamburg: by name, city or company, or several
+    seen, cursor = [], None
+    while True:
+        page = keyset_paginate(people, key="last_name_key", cursor=cursor, size=4)
+        seen += [p.pk for p in page.items]
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert seen == expected
+
+
+def test_a_filter_after_the_search_drops_the_branch_plan(marketing, town):
+    from leadwerk.contacts.models import Person
+
+    searched = Person.objects.visible_to(marketing).search("ber", tenant_id=marketing.tenant_id)
+    assert searched.keyset_branches("last_name_key") is not None
+    assert searched.select_related("organization").keyset_branches("last_name_key") is not None
+    assert searched.filter(city="Berlin").keyset_branches("last_name_key") is None
