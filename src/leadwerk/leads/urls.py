@@ -1,12 +1,15 @@
 from django.urls import path
 
-from . import model_views, myday_views, question_views, routing_views, scoring_views, views
+from . import board_views, bulk_views, model_views, myday_views, question_views, routing_views, scoring_views, views
 
 app_name = "leads"
 
 urlpatterns = [
     path("leads/", views.lead_inbox, name="lead_inbox"),
     path("leads/new/", views.lead_capture, name="lead_capture"),
+    path("leads/board/", board_views.lead_board, name="lead_board"),
+    path("leads/board/<int:pk>/move/", board_views.board_move, name="board_move"),
+    path("leads/bulk/", bulk_views.lead_bulk, name="lead_bulk"),
     path("leads/settings/", views.lead_settings, name="lead_settings"),
     path("leads/settings/routing/", routing_views.routing_rules, name="routing_rules"),
     path("leads/settings/routing/new/", routing_views.routing_rule_create, name="routing_rule_create"),

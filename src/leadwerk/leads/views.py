@@ -80,6 +80,7 @@ def lead_inbox(request: HttpRequest) -> HttpResponse:
         "interests": InterestCategory.objects.visible_to(me),
         "can_capture": me.role in LEAD_CAPTURERS,
         "can_configure": me.role in LEAD_ADMINS,
+        "can_work": me.role in LEAD_WORKERS,
         "now": timezone.now(),
     }
     return render(request, partial_template(request, "leads/inbox.html", "lead-table"), context)

@@ -1,0 +1,268 @@
+"""The pipeline board: one column per status (states.BOARD), the best leads on top, drag a card to move it.
+
+A move goes through services.lead_transition like every status change; the state machine's refusal comes
+back as a message and the card stays where it was. Moves that need input (a reason, a re-contact date, a won
+value) open a dialog first. Won and lost show only the last CLOSED_DAYS days: a board of every lead ever lost
+helps nobody.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import cache
+from urllib.parse import urlencode
+
+from django import forms
+from django.contrib import messages
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template import TemplateDoesNotExist
+from django.template.loader import get_template
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from leadwerk.accounts.decorators import tenant_view
+from leadwerk.core.exceptions import DomainError
+from leadwerk.core.paging import keyset_paginate
+
+from . import services, states
+from .bulk import default_view, lead_filter
+from .forms import TransitionForm
+from .models import InterestCategory, Lead
+from .roles import LEAD_READERS, LEAD_WORKERS
+from .states import Status
+
+CARDS = 20
+CLOSED_DAYS = 30
+BOARD_CLOSED = frozenset(s for s in states.BOARD if s in states.CLOSED)
+# Moves that need more than the target status: they open a dialog before anything changes.
+NEEDS_INPUT = frozenset({*states.REASON_REQUIRED, Status.NURTURE, Status.WON})
+INPUT_FIELDS = ("reason", "note", "recontact_on", "won_value")
+SLA_BADGE = "leads/_sla_badge.html"
+
+
+class BoardFilterForm(forms.Form):
+    VIEWS = [("mine", gettext_lazy("Mine")), ("team", gettext_lazy("My team")),
+             ("unassigned", gettext_lazy("Unassigned")), ("all", gettext_lazy("All"))]  # fmt: skip
+    view = forms.ChoiceField(required=False, choices=VIEWS)
+    interest = forms.CharField(required=False, max_length=40)
+    grade = forms.ChoiceField(required=False, choices=[("", ""), ("A", "A"), ("B", "B"), ("C", "C"), ("D", "D")])
+    column = forms.ChoiceField(required=False, choices=[("", ""), *[(s, s) for s in states.BOARD]])
+    cursor = forms.CharField(required=False)
+
+
+class BoardMoveForm(TransitionForm):
+    """The dialog's form: the target status is fixed by where the card was dropped."""
+
+    def __init__(self, *args, target: str | None = None, **kwargs):
+        kwargs.setdefault("auto_id", "move_%s")
+        super().__init__(*args, **kwargs)
+        self.fields["to"].widget = forms.HiddenInput()
+        target = target or self.data.get("to")
+        reasons = self.fields["reason"]
+        if target in states.REASON_REQUIRED:
+            kind = states.REASON_REQUIRED[target]
+            reasons.queryset = reasons.queryset.filter(kind=kind)
+            reasons.choices = [("", "—")] + [(r.pk, r.label) for r in reasons.queryset]
+        for name in INPUT_FIELDS:
+            if not _needs(target, name):
+                self.fields[name].widget = forms.HiddenInput()
+
+
+def _needs(target: str | None, field: str) -> bool:
+    return {
+        "reason": target in states.REASON_REQUIRED,
+        "note": target in NEEDS_INPUT,
+        "recontact_on": target == Status.NURTURE,
+        "won_value": target == Status.WON,
+    }[field]
+
+
+@cache
+def _sla_badge() -> str | None:
+    """The SLA helper's badge template, once it exists."""
+    try:
+        get_template(SLA_BADGE)
+    except TemplateDoesNotExist:
+        return None
+    return SLA_BADGE
+
+
+def _filters(request: HttpRequest, data) -> dict:
+    form = BoardFilterForm(data)
+    filters = form.cleaned_data if form.is_valid() else {}
+    filters = {k: v for k, v in filters.items() if v}
+    filters.setdefault("view", "all" if default_view(request.membership) == "all" else "mine")
+    return filters
+
+
+def _column_leads(base, status: str, since: dt.datetime):
+    leads = base.filter(status=status)
+    if status in BOARD_CLOSED:
+        return leads.filter(closed_at__gte=since), "-closed_at"
+    return leads, "-score"
+
+
+def _counts(base, since: dt.datetime) -> dict[str, int]:
+    """Two GROUP BYs on the status index: open columns, and the closed columns of the last CLOSED_DAYS days."""
+    open_statuses = [s for s in states.BOARD if s not in BOARD_CLOSED]
+    counts = dict(base.filter(status__in=open_statuses).values_list("status").annotate(n=Count("pk")).order_by())
+    closed = base.filter(status__in=BOARD_CLOSED, closed_at__gte=since)
+    counts.update(closed.values_list("status").annotate(n=Count("pk")).order_by())
+    return counts
+
+
+def _cards(qs):
+    return qs.select_related("person", "organization", "interest", "owner__user")
+
+
+def _board_context(request: HttpRequest, filters: dict, **extra) -> dict:
+    me = request.membership
+    since = timezone.now() - dt.timedelta(days=CLOSED_DAYS)
+    base = lead_filter(membership=me, filters=filters, statuses=False)
+    counts = _counts(base, since)
+    labels = dict(Status.choices)
+    columns = []
+    for status in states.BOARD:
+        leads, key = _column_leads(base, status, since)
+        page = keyset_paginate(_cards(leads), key=key, cursor=None, size=CARDS) if counts.get(status) else None
+        _with_moves(page)
+        columns.append(
+            {
+                "status": status,
+                "label": labels[status],
+                "count": counts.get(status, 0),
+                "page": page,
+                "closed": status in BOARD_CLOSED,
+                "needs_input": status in NEEDS_INPUT,
+            }
+        )
+    return {
+        "columns": columns,
+        "filters": filters,
+        "query": urlencode({k: v for k, v in filters.items() if k in ("view", "interest", "grade")}),
+        "views": BoardFilterForm.VIEWS,
+        "interests": InterestCategory.objects.visible_to(me),
+        "can_work": me.role in LEAD_WORKERS,
+        "closed_days": CLOSED_DAYS,
+        "total": sum(counts.values()),
+        "sla_badge": _sla_badge(),
+        "now": timezone.now(),
+        "needs_input": NEEDS_INPUT,
+        **extra,
+    }
+
+
+def _with_moves(page):
+    """Each card carries where it can go (for its keyboard menu)."""
+    if page is not None:
+        for lead in page.items:
+            lead.moves = _moves()[lead.status]
+    return page
+
+
+@cache
+def _moves() -> dict[str, list[tuple[str, str]]]:
+    """Per status: where a card can go (the state machine's order), for the keyboard menu."""
+    order = [*states.BOARD, Status.REJECTED, Status.DISQUALIFIED]
+    return {s: [(t, Status(t).label) for t in order if t in states.allowed(s)] for s in Status.values}
+
+
+@tenant_view(roles=LEAD_READERS)
+def lead_board(request: HttpRequest) -> HttpResponse:
+    filters = _filters(request, request.GET)
+    column = filters.get("column")
+    if column and request.htmx:
+        # "More" in one column: the next cards after the cursor, nothing else.
+        since = timezone.now() - dt.timedelta(days=CLOSED_DAYS)
+        base = lead_filter(membership=request.membership, filters=filters, statuses=False)
+        leads, key = _column_leads(base, column, since)
+        page = _with_moves(keyset_paginate(_cards(leads), key=key, cursor=filters.get("cursor"), size=CARDS))
+        context = _board_extras(request, filters)
+        context["col"] = {"status": column, "page": page, "closed": column in BOARD_CLOSED}
+        return render(request, "leads/board.html#board-cards", context)
+    template = "leads/board.html#board" if request.htmx and not request.htmx.boosted else "leads/board.html"
+    return render(request, template, _board_context(request, filters))
+
+
+def _board_extras(request: HttpRequest, filters: dict) -> dict:
+    return {
+        "filters": filters,
+        "query": urlencode({k: v for k, v in filters.items() if k in ("view", "interest", "grade")}),
+        "can_work": request.membership.role in LEAD_WORKERS,
+        "sla_badge": _sla_badge(),
+        "now": timezone.now(),
+        "needs_input": NEEDS_INPUT,
+    }
+
+
+def _board_url(request: HttpRequest, filters: dict) -> str:
+    url = reverse("leads:lead_board", kwargs={"tenant": request.tenant.slug})
+    query = urlencode({k: v for k, v in filters.items() if k in ("view", "interest", "grade")})
+    return f"{url}?{query}" if query else url
+
+
+def _is_board_script(request: HttpRequest) -> bool:
+    return request.headers.get("X-Board") == "1"
+
+
+def _dialog(request: HttpRequest, lead: Lead, form: BoardMoveForm, filters: dict, status: int) -> HttpResponse:
+    target = form.data.get("to") if form.is_bound else form.initial.get("to")
+    context = {
+        "lead": lead,
+        "form": form,
+        "target": target,
+        "target_label": Status(target).label if target in Status.values else "",
+        "filters": filters,
+        "back": _board_url(request, filters),
+        "as_page": not _is_board_script(request),
+    }
+    template = "leads/board_move.html#move-dialog" if _is_board_script(request) else "leads/board_move.html"
+    response = render(request, template, context, status=status)
+    response["X-Board-Dialog"] = "1"
+    return response
+
+
+@tenant_view(roles=LEAD_WORKERS)
+def board_move(request: HttpRequest, pk: int) -> HttpResponse:
+    """Move a card. GET: the dialog for moves that need input. POST: the move; the board again, or the dialog
+    with its errors, or the board with the refusal (the card back where it was)."""
+    lead = get_object_or_404(
+        Lead.objects.visible_to(request.membership).select_related("person", "organization", "interest"), pk=pk
+    )
+    data = request.POST if request.method == "POST" else request.GET
+    filters = _filters(request, data)
+    target = data.get("to", "")
+    if request.method != "POST":
+        form = BoardMoveForm(tenant=request.tenant, target=target, initial={"to": target, "version": lead.version})
+        return _dialog(request, lead, form, filters, 200)
+    form = BoardMoveForm(data, tenant=request.tenant)
+    error = None
+    if not form.is_valid():
+        error = next(iter(e for errors in form.errors.values() for e in errors), _("Check the input."))
+    else:
+        try:
+            services.lead_transition(lead=lead, by=request.membership, **form.cleaned_data)
+        except DomainError as exc:
+            error = exc.message
+            if exc.field in INPUT_FIELDS or exc.field == "version":
+                form.add_error(None if exc.field == "version" else exc.field, exc.message)
+    if error is None:
+        message = _("%(name)s moved to %(status)s.") % {
+            "name": lead.person.last_name,
+            "status": Status(form.cleaned_data["to"]).label,
+        }
+        if not _is_board_script(request):
+            messages.success(request, message)
+            return redirect(_board_url(request, filters))
+        return render(request, "leads/board.html#board", _board_context(request, filters, board_message=message))
+    if target in NEEDS_INPUT and any(form.has_error(f) for f in INPUT_FIELDS if f in form.fields):
+        return _dialog(request, lead, form, filters, 422)
+    if not _is_board_script(request):
+        messages.error(request, error)
+        return redirect(_board_url(request, filters))
+    context = _board_context(request, filters, board_error=error)
+    return render(request, "leads/board.html#board", context, status=422)
