@@ -18,6 +18,7 @@ from leadwerk.contacts.segment_api import router as segments_router
 from leadwerk.core.exceptions import DomainError
 from leadwerk.imports.api import router as imports_router
 from leadwerk.leads.api import router as leads_router
+from leadwerk.leads.sla_api import router as sla_router
 from leadwerk.leads.bulk_api import router as lead_bulk_router
 from leadwerk.leads.question_api import router as questions_router
 from leadwerk.leads.routing_api import router as routing_router
@@ -104,6 +105,7 @@ api.add_router("/", imports_router)
 api.add_router("/", segments_router)
 api.add_router("/", lead_bulk_router)  # before leads: /leads/bulk is not a /leads/{lead_id}
 api.add_router("/", leads_router)
+api.add_router("/", sla_router)
 api.add_router("/", questions_router)
 api.add_router("/", routing_router)
 api.add_router("/", scoring_router)

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import hashlib
 import json
+from typing import Literal
 
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Header, Query, Router, Schema, Status
+from ninja import Field, Header, Query, Router, Schema, Status
 
 from leadwerk.accounts.models import Membership, Team
 from leadwerk.contacts.models import Organization, Person
 from leadwerk.core.exceptions import Conflict, ValidationFailed, api_field_names
 from leadwerk.core.paging import keyset_paginate
 
-from . import services
+from . import services, sla
 from .models import Channel, FollowUp, IdempotencyRecord, InterestCategory, Lead, LeadReason
 from .schemas import (
     ActivityIn,
@@ -81,6 +83,12 @@ class LeadFilter(Schema):
     unassigned: bool = False
     interest: str | None = None
     grade: str | None = None
+    sla: Literal["overdue", "due_soon", "on_time"] | None = Field(
+        default=None, description="overdue: a deadline has passed; due_soon: the next within 4 h; on_time: neither."
+    )
+    order: Literal["newest", "sla_due_at"] = Field(
+        default="newest", description="sla_due_at: earliest open SLA deadline first (only leads that have one)."
+    )
     cursor: str | None = None
     limit: int = 50
 
@@ -98,7 +106,11 @@ def lead_list(request: HttpRequest, filters: Query[LeadFilter]):
         leads = leads.filter(interest__key=filters.interest)
     if filters.grade:
         leads = leads.filter(grade=filters.grade)
-    page = keyset_paginate(leads, key="-pk", cursor=filters.cursor, size=max(1, min(filters.limit, PAGE_MAX)))
+    leads = sla.sla_filter(leads, filters.sla, timezone.now())
+    key = "-pk"
+    if filters.order == "sla_due_at":
+        leads, key = leads.filter(sla_due_at__isnull=False), "sla_due_at"
+    page = keyset_paginate(leads, key=key, cursor=filters.cursor, size=max(1, min(filters.limit, PAGE_MAX)))
     return {"items": page.items, "next_cursor": page.next_cursor}
 
 

@@ -86,6 +86,15 @@ class LeadOut(Schema):
     captured_at: dt.datetime
     first_contact_at: dt.datetime | None
     accepted_at: dt.datetime | None
+    sla_first_contact_due: dt.datetime | None = Field(description="Open first-contact deadline (business time).")
+    sla_accept_due: dt.datetime | None
+    sla_outcome_due: dt.datetime | None
+    sla_due_at: dt.datetime | None = Field(description="The earliest open SLA deadline; null when none runs.")
+    sla_flags: dict[str, Any] = Field(
+        description="Per deadline (first_contact, accept, outcome): due and when it was reminded, breached, "
+        "escalated and re-routed."
+    )
+    speed_to_lead_seconds: int | None = Field(description="Wall-clock seconds from capture to first contact.")
     next_follow_up_at: dt.datetime | None
     recontact_on: dt.date | None
     lost_reason_id: int | None

@@ -23,12 +23,13 @@ from zoneinfo import ZoneInfo
 import holidays
 from django.db import transaction
 from django.db.models import F, Q
+from django.tasks import task
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from leadwerk.accounts.models import Membership, Tenant
-from leadwerk.core.exceptions import DomainError
+from leadwerk.core.exceptions import DomainError, NotFound, ValidationFailed
 
 from . import states
 from .models import BusinessCalendar, Lead, LeadEvent, Notification, SlaPolicy
@@ -502,6 +503,24 @@ def sla_run(now: dt.datetime | None = None, *, tenant: Tenant | None = None) -> 
 
 # --- how the SLA state reads -------------------------------------------------------------------------
 
+SLA_FILTERS = [
+    ("overdue", gettext_lazy("SLA: overdue")),
+    ("due_soon", gettext_lazy("SLA: due within 4 h")),
+    ("on_time", gettext_lazy("SLA: on time")),
+]
+
+
+def sla_filter(leads, value: str | None, now: dt.datetime):
+    """Overdue (a deadline has passed), due soon (the next one within 4 h) or on time (neither); else all."""
+    match value:
+        case "overdue":
+            return leads.filter(sla_due_at__lte=now)
+        case "due_soon":
+            return leads.filter(sla_due_at__gt=now, sla_due_at__lte=now + DUE_SOON)
+        case "on_time":
+            return leads.filter(Q(sla_due_at__isnull=True) | Q(sla_due_at__gt=now + DUE_SOON))
+    return leads
+
 
 def duration_text(delta: dt.timedelta) -> str:
     """'35 min', '2 h', '3 days' — the unit a person would say."""
@@ -509,7 +528,7 @@ def duration_text(delta: dt.timedelta) -> str:
     if minutes < 60:
         return _("%(n)d min") % {"n": max(minutes, 1)}
     hours = minutes // 60
-    if hours < 48:
+    if hours < 24:
         return _("%(n)d h") % {"n": hours}
     days = hours // 24
     return ngettext("%(n)d day", "%(n)d days", days) % {"n": days}
@@ -542,3 +561,168 @@ def sla_state(lead: Lead, now: dt.datetime | None = None) -> SlaState | None:
         }
         return SlaState("late" if flags.get("breached") else "met", text, Metric.FIRST_CONTACT, None)
     return None
+
+
+# --- configuration services ------------------------------------------------------------------------
+
+MAX_POLICY_MINUTES = 120 * 24 * 60  # a deadline further than that is no SLA
+
+
+def _require_admin(by: Membership) -> None:
+    if not by.is_active or by.role not in LEAD_ADMINS:
+        raise NotFound(_("Not found."))
+
+
+def _recompute_later(tenant_id: int) -> None:
+    transaction.on_commit(lambda: sla_recompute_task.enqueue(tenant_id=tenant_id))
+
+
+@task
+def sla_recompute_task(*, tenant_id: int) -> int:
+    """Recompute open leads' deadlines after the tenant's policies or calendar changed."""
+    tenant = Tenant.objects.filter(pk=tenant_id).first()
+    return sla_recompute(tenant=tenant) if tenant is not None else 0
+
+
+@transaction.atomic
+def calendar_save(
+    *,
+    by: Membership,
+    state: str,
+    workdays: Iterable[int],
+    day_starts: dt.time,
+    day_ends: dt.time,
+    closed_days: Iterable[dt.date | str] = (),
+) -> BusinessCalendar:
+    """Set the tenant's working days and hours, federal state and further closed days; deadlines follow."""
+    _require_admin(by)
+    state = (state or "").upper()
+    if state and state not in STATE_CODES:
+        raise ValidationFailed(
+            _("Choose one of the 16 federal states, or none for nationwide holidays."), field="state"
+        )
+    try:
+        days = sorted({int(d) for d in workdays})
+    except (TypeError, ValueError):
+        raise ValidationFailed(_("Choose working days."), field="workdays") from None
+    if not days or any(d < 0 or d > 6 for d in days):
+        raise ValidationFailed(_("Choose at least one working day."), field="workdays")
+    if day_starts is None:
+        raise ValidationFailed(_("Enter when the working day starts."), field="day_starts")
+    if day_ends is None or day_ends <= day_starts:
+        raise ValidationFailed(_("The working day must end after it starts."), field="day_ends")
+    closed = set()
+    for value in closed_days or ():
+        try:
+            closed.add(value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value).strip()))
+        except ValueError:
+            raise ValidationFailed(
+                _("“%(value)s” is not a date (use YYYY-MM-DD).") % {"value": value}, field="closed_days"
+            ) from None
+    if len(closed) > 366:
+        raise ValidationFailed(_("At most 366 closed days."), field="closed_days")
+    calendar, _created = BusinessCalendar.objects.update_or_create(
+        tenant_id=by.tenant_id,
+        defaults={
+            "state": state,
+            "workdays": days,
+            "day_starts": day_starts,
+            "day_ends": day_ends,
+            "closed_days": [d.isoformat() for d in sorted(closed)],
+        },
+    )
+    _recompute_later(by.tenant_id)
+    return calendar
+
+
+POLICY_FIELDS = (
+    "name", "grade", "metric", "business_minutes", "remind_before_minutes", "escalate", "reroute_after_minutes",
+    "active",
+)  # fmt: skip
+
+
+def _clean_policy(by: Membership, data: dict, policy: SlaPolicy | None) -> dict:
+    unknown = set(data) - set(POLICY_FIELDS)
+    if unknown:
+        raise ValidationFailed(_("Unknown field."), field=sorted(unknown)[0])
+    merged = {f: getattr(policy, f) for f in POLICY_FIELDS} if policy else {
+        "grade": "", "remind_before_minutes": None, "escalate": True, "reroute_after_minutes": None, "active": True,
+    }  # fmt: skip
+    merged.update(data)
+    name = " ".join(str(merged.get("name") or "").split())
+    if not name:
+        raise ValidationFailed(_("Enter a name."), field="name")
+    if len(name) > 120:
+        raise ValidationFailed(_("At most 120 characters."), field="name")
+    grade = merged.get("grade") or ""
+    if grade not in ("", "A", "B", "C", "D"):
+        raise ValidationFailed(_("Choose a grade A to D, or none for all grades."), field="grade")
+    if merged.get("metric") not in Metric.values:
+        raise ValidationFailed(_("Choose first contact, acceptance or outcome."), field="metric")
+    minutes = merged.get("business_minutes")
+    if not isinstance(minutes, int) or minutes < 1 or minutes > MAX_POLICY_MINUTES:
+        raise ValidationFailed(_("Enter a time between 1 minute and 120 days."), field="business_minutes")
+    remind = merged.get("remind_before_minutes")
+    if remind is not None and (not isinstance(remind, int) or remind < 1 or remind >= minutes):
+        raise ValidationFailed(
+            _("A reminder must come at least a minute before the deadline and after the clock starts."),
+            field="remind_before_minutes",
+        )
+    reroute = merged.get("reroute_after_minutes")
+    if reroute is not None and (not isinstance(reroute, int) or reroute < 0 or reroute > MAX_POLICY_MINUTES):
+        raise ValidationFailed(_("Enter a time between 0 minutes and 120 days."), field="reroute_after_minutes")
+    clean = {
+        **merged,
+        "name": name,
+        "grade": grade,
+        "escalate": bool(merged["escalate"]),
+        "active": bool(merged["active"]),
+    }
+    if clean["active"]:
+        twin = SlaPolicy.objects.filter(tenant_id=by.tenant_id, metric=clean["metric"], grade=grade, active=True)
+        if policy is not None:
+            twin = twin.exclude(pk=policy.pk)
+        if twin.exists():
+            raise ValidationFailed(
+                _("There is already an active policy for this deadline and grade. Change that one instead."),
+                field="grade",
+            )
+    return clean
+
+
+@transaction.atomic
+def sla_policy_create(*, by: Membership, data: dict) -> SlaPolicy:
+    """A new deadline for a grade (or all grades); open leads get it at once."""
+    _require_admin(by)
+    policy = SlaPolicy.objects.create(tenant_id=by.tenant_id, **_clean_policy(by, data, None))
+    _recompute_later(by.tenant_id)
+    return policy
+
+
+@transaction.atomic
+def sla_policy_update(*, policy: SlaPolicy, by: Membership, data: dict) -> SlaPolicy:
+    _require_admin(by)
+    if policy.tenant_id != by.tenant_id:
+        raise NotFound(_("Not found."))
+    for key, value in _clean_policy(by, data, policy).items():
+        setattr(policy, key, value)
+    policy.save()
+    _recompute_later(by.tenant_id)
+    return policy
+
+
+@transaction.atomic
+def sla_policy_delete(*, policy: SlaPolicy, by: Membership) -> None:
+    """Remove a policy; open leads lose its deadline (breaches already recorded stay in their history)."""
+    _require_admin(by)
+    if policy.tenant_id != by.tenant_id:
+        raise NotFound(_("Not found."))
+    policy.delete()
+    _recompute_later(by.tenant_id)
+
+
+def sla_preview(tenant: Tenant, now: dt.datetime | None = None) -> list[tuple[SlaPolicy, dt.datetime]]:
+    """Each active policy with the deadline a clock started now would get."""
+    now = now or timezone.now()
+    hours = tenant_hours(tenant)
+    return [(p, add_business_minutes(hours, now, p.business_minutes)) for p in active_policies(tenant.pk)]

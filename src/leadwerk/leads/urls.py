@@ -1,6 +1,16 @@
 from django.urls import path
 
-from . import board_views, bulk_views, model_views, myday_views, question_views, routing_views, scoring_views, views
+from . import (
+    board_views,
+    bulk_views,
+    model_views,
+    myday_views,
+    question_views,
+    routing_views,
+    scoring_views,
+    sla_views,
+    views,
+)
 
 app_name = "leads"
 
@@ -24,6 +34,9 @@ urlpatterns = [
     path("leads/settings/absences/<int:pk>/delete/", routing_views.absence_delete, name="routing_absence_delete"),
     path("leads/<int:pk>/route/", routing_views.lead_route_now, name="lead_route_now"),
     path("leads/settings/<str:kind>/<int:pk>/toggle/", views.lead_settings_toggle, name="lead_settings_toggle"),
+    path("leads/settings/sla/", sla_views.sla_settings, name="sla_settings"),
+    path("leads/settings/sla/policies/<int:pk>/", sla_views.sla_policy_edit, name="sla_policy_edit"),
+    path("leads/settings/sla/policies/<int:pk>/delete/", sla_views.sla_policy_delete, name="sla_policy_delete"),
     path("leads/settings/scoring/", scoring_views.scoring_rules, name="scoring_rules"),
     path("leads/settings/scoring/grades/", scoring_views.scoring_settings_save, name="scoring_settings_save"),
     path("leads/settings/scoring/recompute/", scoring_views.scoring_recompute, name="scoring_recompute"),

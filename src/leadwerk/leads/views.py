@@ -16,7 +16,7 @@ from leadwerk.core.htmx import form_error as _field_error
 from leadwerk.core.htmx import partial_template
 from leadwerk.core.paging import keyset_paginate
 
-from . import services, states
+from . import services, sla, states
 from .forms import (
     ActivityForm,
     AssignForm,
@@ -70,12 +70,16 @@ def lead_inbox(request: HttpRequest) -> HttpResponse:
         leads = leads.filter(interest__key=filters["interest"])
     if filters.get("grade"):
         leads = leads.filter(grade=filters["grade"])
+    leads = sla.sla_filter(leads, filters.get("sla"), timezone.now())
     key = "-score" if filters.get("sort") == "score" else "-pk"
+    if filters.get("sort") == "sla":  # earliest open deadline first; leads without one have nothing to sort by
+        leads, key = leads.filter(sla_due_at__isnull=False), "sla_due_at"
     page = keyset_paginate(leads, key=key, cursor=filters.get("cursor"), size=PAGE_SIZE)
     context = {
         "page": page,
         "filters": {**filters, "view": view, "status": status},
         "views": InboxFilterForm.VIEWS,
+        "sla_filters": sla.SLA_FILTERS,
         "statuses": Status.choices,
         "interests": InterestCategory.objects.visible_to(me),
         "can_capture": me.role in LEAD_CAPTURERS,
