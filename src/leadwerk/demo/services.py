@@ -26,6 +26,7 @@ from .contacts import contacts_counts, contacts_load
 from .leads import leads_counts, leads_delete, leads_load
 from .model import model_delete, model_load
 from .segments import segments_load
+from .sla import sla_delete, sla_load
 
 DEMO_PASSWORD = "leadwerk-demo"  # noqa: S105  (printed on purpose: demo data only)
 # Size of each demo tenant's marketing database.
@@ -121,6 +122,7 @@ def demo_load() -> list[tuple[str, str, str]]:
         contacts_load(tenant, people=DEMO_PEOPLE, organizations=DEMO_ORGANIZATIONS, seed=spec.seed)
         segments_load(tenant)
         leads_load(tenant, seed=spec.seed)
+        sla_load(tenant)
         model_load(tenant)
     return logins
 
@@ -148,6 +150,7 @@ def demo_reset() -> None:
         Invitation.objects.filter(tenant__in=tenants).delete()
         _imports_delete(tenants)
         leads_delete(tenants)
+        sla_delete(tenants)
         model_delete(tenants)
         _dedup_delete(tenants)
         _contacts_delete(tenants)
