@@ -629,6 +629,9 @@ class LeadLoader:
                     if is_open and person_id:
                         open_in_chunk[(person_id, interest_id)] = 1
                 continue
+            if not person_id:  # the person part decided nothing for this row: never a lead without its person
+                self._reject(result, number, None, _("The person of this row could not be found or created."), cells)
+                continue
             try:
                 if self.history:
                     if joins is None and is_open and (person_id, interest_id) in open_in_chunk:
