@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Self
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet, Value
+from django.db.models.functions import Concat
 
 from leadwerk.core.models import TenantQuerySet
 
@@ -83,7 +84,14 @@ class PersonQuerySet(ContactQuerySet):
         orgs = Organization.objects.filter(name_key__gte=org_key, name_key__lt=org_key + "\uffff")
         if tenant_id is not None:
             orgs = orgs.filter(tenant_id=tenant_id)
-        branches = [name, Q(organization_id__in=orgs.values("pk"))]
+        branches = [name]
+        # The organisations' ids as values, so the database looks their people up by the organisation
+        # index (with a subquery it cannot tell how many there are and walks the name index instead).
+        org_ids = list(orgs.order_by().values_list("pk", flat=True)[: MANY_ORGANIZATIONS + 1])
+        if len(org_ids) > MANY_ORGANIZATIONS:
+            branches.append(Q(organization_id__in=orgs.values("pk")))
+        elif org_ids:
+            branches.append(Q(organization_id__in=org_ids))
         for city in dict.fromkeys((text, text[:1].upper() + text[1:])):
             branches.append(Q(city__gte=city, city__lt=city + "\uffff"))
         return self._planned(branches, ordered=1)
@@ -97,12 +105,13 @@ class PersonQuerySet(ContactQuerySet):
         result._search_plan = (self, [(b, i < ordered) for i, b in enumerate(branches)])
         return result
 
-    def keyset_branches(self, field: str) -> list[QuerySet] | None:
-        """The search as separate querysets whose union is this one, each cheap to walk in ``field`` order.
+    def keyset_branches(self, field: str) -> list[tuple[QuerySet, str]] | None:
+        """The search as separate querysets whose union is this one, each with the key to walk it by.
 
         A branch with many matches (a big city, a short postcode prefix) is walked along the name
         index with its condition hidden from the planner, so the walk stops after a page; a branch
-        with few matches uses its own index and sorts what it found. A capped count tells which.
+        with few matches is collected by its own index and sorted by a copy of the key the planner
+        cannot serve from the name index. A capped count tells which.
         """
         if self._search_plan is None or field != "last_name_key":
             return None
@@ -110,21 +119,23 @@ class PersonQuerySet(ContactQuerySet):
         walks = []
         for condition, ordered in branches:
             rows = base.filter(condition)
-            if not ordered and rows.values("pk")[:DENSE_ROWS].count() >= DENSE_ROWS:
-                rows = _hidden(base, condition)
-            walks.append(rows)
+            if ordered:
+                walks.append((rows, field))
+            elif rows.values("pk")[:DENSE_ROWS].count() >= DENSE_ROWS:
+                walks.append((_hidden(base, condition), field))
+            else:
+                walks.append((rows.alias(_sort_key=Concat(F(field), Value(""))), "_sort_key"))
         return walks
 
 
 # Above this many matches a search branch is walked in name order rather than collected and sorted.
 DENSE_ROWS = 3000
+# A company prefix matching more organisations than this is searched through a subquery.
+MANY_ORGANIZATIONS = 200
 
 
 def _hidden(base: QuerySet, condition: Q) -> QuerySet:
     """``base`` filtered by ``condition`` on copies of its columns, which no index can serve."""
-    from django.db.models import F, Value
-    from django.db.models.functions import Concat
-
     aliases, renamed = {}, Q()
     renamed.connector, renamed.negated = condition.connector, condition.negated
     for lookup, value in condition.children:

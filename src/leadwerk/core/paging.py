@@ -77,16 +77,22 @@ def _after(qs: QuerySet, field: str, after: list | None, descending: bool = Fals
     )
 
 
-def _merged_walks(queryset: QuerySet, branches: list[QuerySet], field: str, after: list | None, size: int) -> list:
-    """One page of the union of ``branches``: each walked in (field, pk) order up to a page, merged, then fetched.
+def _merged_walks(
+    queryset: QuerySet, branches: list[tuple[QuerySet, str]], field: str, after: list | None, size: int
+) -> list:
+    """One page of the union of ``branches``: each walked in (key, pk) order up to a page, merged, then fetched.
 
-    A search whose OR would make the database collect and sort every match (a city of 100,000 people)
-    instead costs a page per branch.
+    Each branch comes with the name of its key (``field`` or an alias holding the same values). A search
+    whose OR would make the database collect and sort every match (a city of 100,000 people) instead
+    costs a page per branch.
     """
     keys: set[tuple] = set()
-    for branch in branches:
-        walk = _after(branch.order_by(field, "pk"), field, after)
+    for branch, key in branches:
+        walk = _after(branch.order_by(key, "pk"), key, after)
         keys.update(walk.values_list(field, "pk")[: size + 1])
     page = sorted(keys, key=lambda k: (k[0] is None, k[0] or "", k[1]))[: size + 1]
-    rows = queryset.filter(pk__in=[pk for _, pk in page]).in_bulk() if page else {}
+    # The walks applied every filter; fetch by primary key alone, so the planner cannot prefer a search index.
+    fetch = queryset.model._default_manager.filter(pk__in=[pk for _, pk in page])
+    fetch.query.select_related = queryset.query.select_related
+    rows = fetch.in_bulk() if page else {}
     return [rows[pk] for _, pk in page if pk in rows]
