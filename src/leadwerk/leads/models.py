@@ -209,6 +209,9 @@ class Lead(TenantModel):
             models.Index(fields=["tenant", "sla_due_at"], name="lead_sla_due"),
             # routing: a member's leads assigned this week (weekly capacity)
             models.Index(fields=["tenant", "owner", "assigned_at"], name="lead_owner_assigned"),
+            # the pipeline board: best scores per open column; won/lost of the last days by closing time
+            models.Index(fields=["tenant", "status", "-score", "-id"], name="lead_status_score"),
+            models.Index(fields=["tenant", "status", "closed_at"], name="lead_status_closed"),
         ]
 
     def __str__(self) -> str:
