@@ -397,6 +397,10 @@ class _Fit:
     points: int
     get: Callable[[tuple], Any]
     test: Callable[[Any], bool]
+    fragment: str = ""  # this rule's entry of score_points as JSON text
+
+    def __post_init__(self) -> None:
+        self.fragment = json.dumps({"rule": self.rule_id, "label": self.label, "points": self.points})
 
 
 @dataclass
@@ -408,6 +412,12 @@ class _Engagement:
     half_life: int | None
     source: str  # response | activity | reached
     kinds: frozenset[str] | None
+    head: str = ""  # the JSON text of its score_points entry up to the points
+    decayed: str = "false"
+
+    def __post_init__(self) -> None:
+        self.head = json.dumps({"rule": self.rule_id, "label": self.label, "points": 0})[: -len("0}")]
+        self.decayed = "true" if self.half_life else "false"
 
 
 @dataclass
@@ -514,9 +524,12 @@ def _engagement_points(rule: _Engagement, occurrences: list[Occurrence]) -> tupl
     return total, count
 
 
-def evaluate(engine: Engine, row: tuple, occurrences: list[Occurrence]) -> tuple[int, list[dict]]:
-    """The score of one row and the points behind it (rules that gave nothing are left out)."""
-    points: list[dict] = []
+def evaluate(engine: Engine, row: tuple, occurrences: list[Occurrence]) -> tuple[int, str]:
+    """The score of one row and the points behind it as JSON text (rules that gave nothing are left out).
+
+    The text is exactly what ``json.dumps`` gives for [{rule, label, points, …}], built from fragments
+    prepared per rule: a million ``json.dumps`` calls would cost more than the rules themselves."""
+    parts: list[str] = []
     total = 0.0
     for rule in engine.fit:
         try:
@@ -525,24 +538,17 @@ def evaluate(engine: Engine, row: tuple, occurrences: list[Occurrence]) -> tuple
             hit = False
         if hit:
             total += rule.points
-            points.append({"rule": rule.rule_id, "label": rule.label, "points": rule.points})
+            parts.append(rule.fragment)
     for rule in engine.engagement:
         value, count = _engagement_points(rule, occurrences)
         if count:
             value = round(value, 1)
             total += value
-            points.append(
-                {
-                    "rule": rule.rule_id,
-                    "label": rule.label,
-                    "points": int(value) if value == int(value) else value,
-                    "count": count,
-                    "decayed": bool(rule.half_life),
-                    "capped": rule.cap is not None and value == rule.cap,
-                }
-            )
+            shown = int(value) if value == int(value) else value
+            capped = "true" if rule.cap is not None and value == rule.cap else "false"
+            parts.append(f'{rule.head}{shown}, "count": {count}, "decayed": {rule.decayed}, "capped": {capped}}}')
     score = max(0, min(int(engine.settings.max_score), round(total)))
-    return score, points
+    return score, "[" + ", ".join(parts) + "]"
 
 
 # --- computing a set of leads ---------------------------------------------------------------------------
@@ -555,7 +561,7 @@ class Scored:
     before: tuple[int, str]
     score: int
     grade: str
-    points: list[dict]
+    points: str  # JSON text
     points_changed: bool
 
     @property
@@ -581,14 +587,28 @@ def _occurrences(engine: Engine, lead_ids: Iterable[int] | tuple[int, int], now:
         rows = rows.filter(lead_id__gte=lead_ids[0], lead_id__lte=lead_ids[1])
     else:
         rows = rows.filter(lead_id__in=list(lead_ids))
-    for lead_id, kind, outcome, at in rows.values_list("lead_id", "kind", "outcome", "at").iterator(chunk_size=5000):
-        age = max(0.0, (now - at).total_seconds() / 86400)
-        per_lead[lead_id].append((kind, outcome, age))
+    now_utc = now.astimezone(dt.UTC).replace(tzinfo=None)
+    for lead_id, kind, outcome, at in _raw(rows.values_list("lead_id", "kind", "outcome", "at")):
+        if isinstance(at, str):  # SQLite: naive UTC text
+            at = dt.datetime.fromisoformat(at)
+        elif at.tzinfo is not None:
+            at = at.astimezone(dt.UTC).replace(tzinfo=None)
+        age = (now_utc - at).total_seconds() / 86400
+        per_lead[lead_id].append((kind, outcome, age if age > 0 else 0.0))
     return per_lead
 
 
+def _raw(values_list) -> list[tuple]:
+    """The rows of a values_list query without Django's per-value converters (JSON stays text on SQLite,
+    decimals come as numbers, datetimes as text): the rules and the engagement reader accept both forms."""
+    sql, params = values_list.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
 def _score_rows(engine: Engine, leads, lead_ids, now: dt.datetime) -> list[Scored]:
-    rows = leads.values_list(*engine.columns)
+    rows = _raw(leads.values_list(*engine.columns))
     occurrences = _occurrences(engine, lead_ids, now)
     settings = engine.settings
     out = []
@@ -597,14 +617,14 @@ def _score_rows(engine: Engine, leads, lead_ids, now: dt.datetime) -> list[Score
         if engine.has_rules:
             score, points = evaluate(engine, row, occurrences.get(lead_id, ()))
         else:
-            score, points = 0, []
+            score, points = 0, "[]"
         from_model = probability if model_id is not None and model_id == engine.active_model_id else None
         # Nothing configured: the lead stays ungraded rather than graded D.
         graded = engine.has_rules or from_model is not None
         grade = grade_for(settings, score, from_model) if graded else ""
-        if isinstance(old_points, str):
-            old_points = json.loads(old_points)
-        out.append(Scored(lead_id, version, (old_score, old_grade), score, grade, points, old_points != points))
+        # SQLite hands back the stored text (written by json.dumps, as ``points`` is); PostgreSQL parsed jsonb.
+        differs = old_points != points if isinstance(old_points, str) else old_points != json.loads(points)
+        out.append(Scored(lead_id, version, (old_score, old_grade), score, grade, points, differs))
     return out
 
 
@@ -617,28 +637,34 @@ def _write_changes(
     changed = [r for r in results if r.changed]
     if not changed:
         return 0, 0
-    table = connection.ops.quote_name(Lead._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            f"UPDATE {table} SET score = %s, grade = %s, score_points = %s, scored_at = %s "  # noqa: S608
-            "WHERE id = %s AND version = %s",
-            [(r.score, r.grade, json.dumps(r.points), now, r.lead_id, r.version) for r in changed],
-        )
+    # Raw executemany: the ORM's per-object work (model instances, field preparation) would cost more than
+    # the database does for a million rows.
+    ops = connection.ops
+    stamp = ops.adapt_datetimefield_value(now)
+    json_param = "CAST(%s AS jsonb)" if connection.vendor == "postgresql" else "%s"
+    leads_table, events_table = ops.quote_name(Lead._meta.db_table), ops.quote_name(LeadEvent._meta.db_table)
+    actor = by.pk if by else None
+    kind, reason = LeadEvent.Kind.SCORE.value, reason[:300]
+    # Grades are A–D or empty, so the JSON needs no escaping.
     events = [
-        LeadEvent(
-            tenant_id=engine.tenant_id,
-            lead_id=r.lead_id,
-            kind=LeadEvent.Kind.SCORE,
-            at=now,
-            actor=by,
-            before={"score": r.before[0], "grade": r.before[1]},
-            after={"score": r.score, "grade": r.grade},
-            reason=reason,
-        )
+        (engine.tenant_id, stamp, stamp, r.lead_id, kind, stamp, actor,
+         f'{{"score": {r.before[0]}, "grade": "{r.before[1]}"}}', f'{{"score": {r.score}, "grade": "{r.grade}"}}',
+         reason)
         for r in changed
         if r.before != (r.score, r.grade)
-    ]
-    LeadEvent.objects.bulk_create(events, batch_size=2000)
+    ]  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {leads_table} SET score = %s, grade = %s, score_points = {json_param}, "  # noqa: S608
+            "scored_at = %s WHERE id = %s AND version = %s",
+            [(r.score, r.grade, r.points, stamp, r.lead_id, r.version) for r in changed],
+        )
+        if events:
+            cursor.executemany(
+                f"INSERT INTO {events_table} (tenant_id, created_at, updated_at, lead_id, kind, at, actor_id, "  # noqa: S608
+                f"before, after, reason) VALUES (%s, %s, %s, %s, %s, %s, %s, {json_param}, {json_param}, %s)",
+                events,
+            )
     return len(changed), len(events)
 
 
@@ -663,7 +689,7 @@ def lead_score(lead: Lead, *, by: Membership | None = None, reason: str = "") ->
     (result,) = _score_rows(engine, leads, [lead.pk], now)
     if result.changed:
         Lead.objects.filter(pk=lead.pk).update(
-            score=result.score, grade=result.grade, score_points=result.points, scored_at=now
+            score=result.score, grade=result.grade, score_points=json.loads(result.points), scored_at=now
         )
         if result.before != (result.score, result.grade):
             LeadEvent.objects.create(
