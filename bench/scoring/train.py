@@ -8,7 +8,8 @@ plus ``n`` closed leads over two years with activities and two qualification que
 deterministically from ``--seed``; the outcome depends on rating, channel, timeline, company size, budget,
 engagement and one answer (plus noise), so the holdout AUC says whether the model finds what is there.
 Then it times the real ``leadwerk.leads.predictive.model_train`` in-process (reading, fitting, holdout metrics,
-storing the version) ``--runs`` times and writes RESULTS.md next to this file.
+storing the version) ``--runs`` times and writes its section of RESULTS.md (``bench/scoring/run.py --part train``
+runs this script).
 """
 
 from __future__ import annotations
@@ -203,9 +204,10 @@ def write_results(result: dict) -> None:
     ok = "meets" if result["median_s"] <= TARGET_SECONDS else "MISSES"
     runs = ", ".join(f"{t} s" for t in result["all_s"])
     headline = f"**{result['median_s']} s** ({ok} the ≤ {TARGET_SECONDS:.0f} s target); runs: {runs}"
-    text = f"""# Predictive model training — last results
+    text = f"""
+## Predictive training (`uv run python bench/scoring/run.py --part train`)
 
-`uv run python bench/scoring/train.py --n {result["n"]} --runs {result["runs"]}` · {now()} · {git_revision()}
+`uv run python bench/scoring/train.py --n {result["n"]} --runs {result["runs"]}` · {now()} · `{git_revision()}`
 · {machine()}
 
 | figure | value |
@@ -220,10 +222,16 @@ def write_results(result: dict) -> None:
 | holdout ROC AUC / top-decile lift / Brier | {result["auc"]} / {result["lift"]} / {result["brier"]} |
 
 The generated outcome depends on rating, channel, timeline, company size, budget, activities and the
-"financing" answer plus noise (see `generate()`), so an AUC near 0.75 is what the data allows.
-Data generation (cached in `var/bench/`, not timed): {result["generated_s"] or "reused"} s.
+"financing" answer plus noise (see `generate()` in `bench/scoring/train.py`), so an AUC near 0.75 is what the
+data allows. Data generation (cached in `var/bench/`, not timed): {result["generated_s"] or "reused"} s.
 """
-    (HERE / "RESULTS.md").write_text(text)
+    results = HERE / "RESULTS.md"
+    old = results.read_text() if results.exists() else "# bench/scoring — results\n"
+    marker = "\n## Predictive training"
+    if marker in old:  # keep the recompute part's section (bench/scoring/run.py writes it)
+        old = old[: old.index(marker)]
+    results.write_text(old.rstrip("\n") + "\n" + text)
+    print(f"wrote {results}")
 
 
 def main() -> None:
