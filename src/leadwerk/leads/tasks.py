@@ -7,6 +7,7 @@ from huey import crontab
 from huey.contrib.djhuey import db_periodic_task
 
 from . import services, sla
+from .scoring_tasks import score_recompute_nightly  # noqa: F401  (registers the nightly recompute)
 
 
 @db_periodic_task(crontab(minute="5", hour="*"))

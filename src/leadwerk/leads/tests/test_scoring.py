@@ -346,3 +346,23 @@ def test_rule_changes_recompute_in_the_background(manager, tenant, django_captur
         scoring.scoring_settings_update(by=manager, data={"grade_a_min": 80})
     lead.refresh_from_db()
     assert lead.grade == "B"
+
+
+def test_demo_rules_load_and_score_existing_leads(manager, tenant):
+    from leadwerk.demo.scoring import demo_rules, scoring_load
+
+    lead = capture(manager, rating="hot", timeline="now", authority=True)
+    counts = scoring_load(tenant)
+    assert counts["leads"] == 1 and ScoringRule.objects.filter(tenant=tenant).count() == len(demo_rules())
+    lead.refresh_from_db()
+    assert (lead.score, lead.grade) == (70, "A")
+    scoring_load(tenant)  # idempotent: replaces the rules
+    assert ScoringRule.objects.filter(tenant=tenant).count() == len(demo_rules())
+
+
+def test_nightly_recompute_is_registered():
+    from huey.contrib.djhuey import HUEY
+
+    import leadwerk.leads.tasks  # noqa: F401  (what the worker's autodiscovery imports)
+
+    assert any("score_recompute_nightly" in task.__name__ for task in HUEY._registry._periodic_tasks)

@@ -186,3 +186,14 @@ def test_settings_page_links_scoring(client, tenant, admin):
     login(client, admin)
     page = client.get(url("lead_settings", tenant)).content.decode()
     assert url("scoring_rules", tenant) in page
+
+
+def test_inbox_filters_by_grade_and_sorts_by_score(client, tenant, admin, hot_rule):
+    hot = services.lead_capture(by=admin, person=PERSON, lead={"rating": "hot"}).lead
+    cold = services.lead_capture(by=admin, person={"last_name": "Kalt"}, lead={"rating": "cold"}).lead
+    login(client, admin)
+    page = client.get(url("lead_inbox", tenant), {"grade": "A"}).content.decode()
+    assert f"/leads/{hot.pk}/" in page and f"/leads/{cold.pk}/" not in page
+    assert 'data-testid="grade-filter"' in page
+    page = client.get(url("lead_inbox", tenant), {"sort": "score"}).content.decode()
+    assert page.index(f"/leads/{hot.pk}/") < page.index(f"/leads/{cold.pk}/")
