@@ -78,36 +78,42 @@ def open_follow_ups(membership: Membership):
     )
 
 
-def _for_me(membership: Membership) -> Q:
-    """Leads that are the member's: owned by them, or waiting in their team's queue with no owner yet."""
-    mine = Q(owner=membership)
-    if membership.team_id:
-        mine |= Q(team_id=membership.team_id, owner__isnull=True)
-    return mine
+# Per source, at most this many rows are sorted in Python (a member's untouched or due leads are a handful).
+CANDIDATES = 2000
 
 
-def untouched_leads(membership: Membership):
-    """The member's leads nobody has accepted or contacted yet, newest first."""
-    return (
-        Lead.objects.visible_to(membership)
-        .filter(_for_me(membership), status__in=UNTOUCHED, first_contact_at__isnull=True)
-        .select_related("person", "organization", "interest")
-        .order_by("-captured_at", "-pk")
-    )
+def _candidates(membership: Membership, condition: Q, fields: tuple[str, ...], *, queue: bool) -> list[tuple]:
+    """Rows of the member's own leads (and of their team's queue), each read through its own index
+    (tenant, owner, status) / (tenant, team, status) and without ORDER BY: with the OR, or sorted by another
+    column, SQLite walks the tenant's whole capture or deadline index instead."""
+    visible = Lead.objects.visible_to(membership).filter(condition).order_by()
+    rows = list(visible.filter(owner=membership).values_list(*fields)[:CANDIDATES])
+    if queue and membership.team_id:
+        waiting = visible.filter(team_id=membership.team_id, owner__isnull=True)
+        rows += list(waiting.values_list(*fields)[:CANDIDATES])
+    return rows
+
+
+def _leads(membership: Membership, pks: list[int]):
+    return Lead.objects.visible_to(membership).filter(pk__in=pks).select_related("person", "organization", "interest")
+
+
+def untouched_leads(membership: Membership, condition: Q | None = None):
+    """The member's leads (own, or in their team's queue) nobody has accepted or contacted yet, newest first."""
+    condition = (condition or Q()) & Q(status__in=UNTOUCHED, first_contact_at__isnull=True)
+    rows = sorted(_candidates(membership, condition, ("captured_at", "pk"), queue=True), reverse=True)
+    return _leads(membership, [pk for _at, pk in rows[: BUCKET_SIZE + 1]]).order_by("-captured_at", "-pk")
 
 
 def hot_leads(membership: Membership):
-    return untouched_leads(membership).filter(Q(rating=Rating.HOT) | Q(grade=Grade.A))
+    return untouched_leads(membership, Q(rating=Rating.HOT) | Q(grade=Grade.A))
 
 
 def sla_leads(membership: Membership, until: dt.datetime):
     """The member's open leads with an SLA deadline before ``until`` (overdue ones included), most urgent first."""
-    return (
-        Lead.objects.visible_to(membership)
-        .filter(owner=membership, status__in=OPEN, sla_due_at__lt=until)
-        .select_related("person", "organization", "interest")
-        .order_by("sla_due_at", "pk")
-    )
+    condition = Q(status__in=OPEN, sla_due_at__lt=until)
+    rows = sorted(_candidates(membership, condition, ("sla_due_at", "pk"), queue=False))
+    return _leads(membership, [pk for _due, pk in rows[: BUCKET_SIZE + 1]]).order_by("sla_due_at", "pk")
 
 
 def my_day(membership: Membership, now: dt.datetime | None = None) -> MyDay:

@@ -264,8 +264,9 @@ def digest_for(membership: Membership, now: dt.datetime) -> Digest:
         due_today=myday._bucket(follow_ups.filter(due_at__gte=now, due_at__lt=tomorrow), DIGEST_ROWS),
         sla_leads=myday._bucket(myday.sla_leads(membership, tomorrow), DIGEST_ROWS),
         new_leads=myday._bucket(
-            myday.untouched_leads(membership).filter(
-                Q(assigned_at__gte=now - dt.timedelta(days=1)) | Q(captured_at__gte=now - dt.timedelta(days=1))
+            myday.untouched_leads(
+                membership,
+                Q(assigned_at__gte=now - dt.timedelta(days=1)) | Q(captured_at__gte=now - dt.timedelta(days=1)),
             ),
             DIGEST_ROWS,
         ),
