@@ -500,6 +500,8 @@ class RoutingRule(TenantModel):
         verbose_name = _("routing rule")
         verbose_name_plural = _("routing rules")
         ordering = ["position", "id"]
+        # the rules' version stamp (newest change, count) read before every routing decision
+        indexes = [models.Index(fields=["tenant", "updated_at"], name="routingrule_changed")]
 
     def __str__(self) -> str:
         return self.name
