@@ -857,7 +857,7 @@ print(json.dumps({
 """
 
 
-def build_leads_db(path: Path, n: int, *, people_n: int = 1_000_000, seed: int = 1) -> LeadsDB:
+def build_leads_db(path: Path, n: int, *, people_n: int = 1_000_000, seed: int = 1, history: bool = True) -> LeadsDB:
     """``n`` leads on top of ``build_people_db(people_n)``: teams of sales users, agents, a manager,
     interests and reason lists, a realistic status mix by age (young leads open, old ones mostly closed),
     owners and teams, scores and grades, SLA deadlines, follow-ups, and the events reports read.
@@ -865,13 +865,16 @@ def build_leads_db(path: Path, n: int, *, people_n: int = 1_000_000, seed: int =
     Lead ``i`` belongs to person ``i % people_n`` and was captured about ``730 · (n - i) / n`` days before
     the build (ids grow with capture time). Everything but the build time is deterministic per ``seed``;
     dates are relative to the build, so open SLAs stay realistic for a while. Cached like the people database.
+
+    ``history=False`` writes two events per lead (captured, current status) instead of one per step of its way
+    (about 2.5 instead of 6 rows per lead): a third of the build time, for benchmarks that do not read history.
     """
     path = Path(path).resolve()
     with _build_lock(path):
-        return _build_leads_db(path, n, people_n=people_n, seed=seed)
+        return _build_leads_db(path, n, people_n=people_n, seed=seed, history=history)
 
 
-def _build_leads_db(path: Path, n: int, *, people_n: int, seed: int) -> LeadsDB:
+def _build_leads_db(path: Path, n: int, *, people_n: int, seed: int, history: bool) -> LeadsDB:
     import shutil
 
     meta_path = path.with_name(path.name + ".meta.json")
@@ -882,6 +885,8 @@ def _build_leads_db(path: Path, n: int, *, people_n: int, seed: int) -> LeadsDB:
         "version": LEADS_GENERATOR_VERSION,
         "people_v": GENERATOR_VERSION,
     }
+    if not history:
+        params["history"] = False
     if path.exists() and meta_path.exists():
         meta = json.loads(meta_path.read_text())
         if meta.get("params") == params:
@@ -918,7 +923,7 @@ def _build_leads_db(path: Path, n: int, *, people_n: int, seed: int) -> LeadsDB:
     info = json.loads(setup.stdout.strip().splitlines()[-1])
     info.update(tenant_id=people_db.tenant_id, admin=people_db.membership_id)
     built = datetime.now(UTC).replace(microsecond=0)
-    _write_leads(path, n, seed=seed, info=info, built=built)
+    _write_leads(path, n, seed=seed, info=info, built=built, history=history)
     meta = {
         "params": params,
         "migrations": _migration_state(),
@@ -956,7 +961,7 @@ def _pool(weights: dict[str, int]) -> list[str]:
     return [key for key, weight in weights.items() for _ in range(weight)]
 
 
-def _write_leads(path: Path, n: int, *, seed: int, info: dict, built: datetime) -> None:
+def _write_leads(path: Path, n: int, *, seed: int, info: dict, built: datetime, history: bool = True) -> None:
     from datetime import timedelta
 
     tenant_id = info["tenant_id"]
@@ -973,7 +978,8 @@ def _write_leads(path: Path, n: int, *, seed: int, info: dict, built: datetime) 
 
     now_s = stamp(built)
     db = sqlite3.connect(path, isolation_level=None)
-    db.execute("PRAGMA journal_mode=WAL")
+    # One transaction on a fresh copy: no journal (a failed build is deleted and rebuilt), pages written once.
+    db.execute("PRAGMA journal_mode=OFF")
     db.execute("PRAGMA synchronous=OFF")
     db.execute("PRAGMA cache_size=-400000")
     persons = db.execute(
@@ -1093,8 +1099,9 @@ def _write_leads(path: Path, n: int, *, seed: int, info: dict, built: datetime) 
                     (tenant_id, now_s, now_s, pk, "assignment", stamp(assigned), info["manager"],
                      '{"owner": null, "team": null}', json.dumps({"owner": owner, "team": team}), *event_extra)
                 )  # fmt: skip
-            previous = "new"
-            for step in path_steps[1:]:
+            steps = path_steps[1:] if history else path_steps[-1:] if len(path_steps) > 1 else ()
+            previous = "new" if history or len(path_steps) < 2 else path_steps[-2]
+            for step in steps:
                 events.append(
                     (tenant_id, now_s, now_s, pk, "status", stamp(times[step]), owner or info["manager"],
                      json.dumps({"status": previous}), json.dumps({"status": step}), *event_extra)
@@ -1118,6 +1125,7 @@ def _write_leads(path: Path, n: int, *, seed: int, info: dict, built: datetime) 
         for _name, index_sql in indexes:
             db.execute(index_sql)
         db.execute("COMMIT")
+        db.execute("PRAGMA journal_mode=WAL")
     finally:
         db.close()
 
