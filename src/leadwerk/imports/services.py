@@ -107,7 +107,7 @@ def import_upload(*, by: Membership, upload, name: str, target: str = "person") 
         job.mode = template.options.get("mode", job.mode)
         job.key = template.options.get("key", job.key)
         job.all_or_nothing = bool(template.options.get("all_or_nothing", False))
-        job.options = dict(template.options.get("target_options") or {})
+        job.options = dict(template.options.get("target_options") or _suggested_options(spec, job.mapping))
         job.validation = {"template": template.name}
     else:
         job.mapping = suggest_mapping(prepared.headers, spec.fields(by.tenant_id))

@@ -302,3 +302,15 @@ def test_another_tenants_import_is_not_found(client, admin, outsider, interests)
     job = upload(admin, SALESFORCE)
     response = client.get(f"/api/v1/imports/{job.pk}", headers=bearer(outsider))
     assert response.status_code == 404
+
+
+def test_a_saved_template_brings_back_the_lead_options(admin, interests):
+    job = upload(admin, SALESFORCE)
+    options = {"history": True, "create_reasons": True, "keep_columns": False}
+    services.import_configure(job=job, by=admin, mapping=job.mapping, options=options)
+    services.template_save(
+        by=admin, name="Salesforce", headers=job.headers, mapping=job.mapping, target="lead",
+        options={"mode": "update", "key": "email", "target_options": options},
+    )  # fmt: skip
+    again = upload(admin, SALESFORCE)
+    assert again.validation == {"template": "Salesforce"} and again.options == options
