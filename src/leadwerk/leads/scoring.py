@@ -611,6 +611,7 @@ def _score_rows(engine: Engine, leads, lead_ids, now: dt.datetime) -> list[Score
     rows = _raw(leads.values_list(*engine.columns))
     occurrences = _occurrences(engine, lead_ids, now)
     settings = engine.settings
+    reorders = connection.vendor != "sqlite"
     out = []
     for row in rows:
         lead_id, old_score, old_grade, old_points, probability, model_id, version = row[:7]
@@ -622,8 +623,12 @@ def _score_rows(engine: Engine, leads, lead_ids, now: dt.datetime) -> list[Score
         # Nothing configured: the lead stays ungraded rather than graded D.
         graded = engine.has_rules or from_model is not None
         grade = grade_for(settings, score, from_model) if graded else ""
-        # SQLite hands back the stored text (written by json.dumps, as ``points`` is); PostgreSQL parsed jsonb.
-        differs = old_points != points if isinstance(old_points, str) else old_points != json.loads(points)
+        # The stored text: on SQLite as json.dumps wrote it (as ``points`` is built), so equal text is equal
+        # points; PostgreSQL's jsonb text orders the keys its own way, so there unequal text is parsed.
+        if isinstance(old_points, str):
+            differs = old_points != points and (not reorders or json.loads(old_points) != json.loads(points))
+        else:
+            differs = old_points != json.loads(points)
         out.append(Scored(lead_id, version, (old_score, old_grade), score, grade, points, differs))
     return out
 
