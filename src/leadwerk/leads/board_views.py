@@ -17,8 +17,6 @@ from django.contrib import messages
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template import TemplateDoesNotExist
-from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -41,7 +39,6 @@ BOARD_CLOSED = frozenset(s for s in states.BOARD if s in states.CLOSED)
 # Moves that need more than the target status: they open a dialog before anything changes.
 NEEDS_INPUT = frozenset({*states.REASON_REQUIRED, Status.NURTURE, Status.WON})
 INPUT_FIELDS = ("reason", "note", "recontact_on", "won_value")
-SLA_BADGE = "leads/_sla_badge.html"
 
 
 class BoardFilterForm(forms.Form):
@@ -79,16 +76,6 @@ def _needs(target: str | None, field: str) -> bool:
         "recontact_on": target == Status.NURTURE,
         "won_value": target == Status.WON,
     }[field]
-
-
-@cache
-def _sla_badge() -> str | None:
-    """The SLA helper's badge template, once it exists."""
-    try:
-        get_template(SLA_BADGE)
-    except TemplateDoesNotExist:
-        return None
-    return SLA_BADGE
 
 
 def _filters(request: HttpRequest, data) -> dict:
@@ -149,7 +136,6 @@ def _board_context(request: HttpRequest, filters: dict, **extra) -> dict:
         "can_work": me.role in LEAD_WORKERS,
         "closed_days": CLOSED_DAYS,
         "total": sum(counts.values()),
-        "sla_badge": _sla_badge(),
         "now": timezone.now(),
         "needs_input": NEEDS_INPUT,
         **extra,
@@ -193,7 +179,6 @@ def _board_extras(request: HttpRequest, filters: dict) -> dict:
         "filters": filters,
         "query": urlencode({k: v for k, v in filters.items() if k in ("view", "interest", "grade")}),
         "can_work": request.membership.role in LEAD_WORKERS,
-        "sla_badge": _sla_badge(),
         "now": timezone.now(),
         "needs_input": NEEDS_INPUT,
     }

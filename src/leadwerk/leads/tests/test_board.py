@@ -196,3 +196,12 @@ def test_other_tenant_and_unprivileged_roles_get_404(client, tenant, outsider, p
     login(client, seller)
     assert client.post(url(tenant, "board_move", pk=lead.pk), {"to": "qualifying", "version": 1}).status_code == 404
     assert Lead.objects.get(pk=lead.pk).status == "new"
+
+
+def test_cards_show_the_sla_badge_of_open_deadlines(client, tenant, manager, board):
+    Lead.objects.filter(pk=board["high"].pk).update(
+        sla_due_at=timezone.now() - dt.timedelta(hours=2), sla_first_contact_due=timezone.now() - dt.timedelta(hours=2)
+    )
+    html = login(client, manager).get(url(tenant)).content.decode()
+    card = html[html.index(f'id="card-{board["high"].pk}"') :][:3000]
+    assert "overdue by" in card
