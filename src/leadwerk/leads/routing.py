@@ -845,19 +845,28 @@ def lead_route(lead: Lead, *, by: Membership | None = None, exclude_members: Ite
     return locked
 
 
-def route_unassigned(tenant_id: int, *, limit: int = 500) -> int:
-    """Route open leads without an owner (no one was free when they came in); returns how many got one."""
+def route_unassigned(tenant_id: int, *, include_unmatched: bool = False, limit: int = 500) -> int:
+    """Hand leads waiting in a team inbox (nobody could take them when they came in) to a member; with
+    ``include_unmatched`` also open leads no rule placed. Returns how many got an owner."""
+    leads = Lead.objects.filter(tenant_id=tenant_id, owner__isnull=True, status__in=states.OPEN)
+    if not include_unmatched:
+        leads = leads.filter(team__isnull=False, routing_rule__isnull=False)
     count = 0
-    ids = list(
-        Lead.objects.filter(tenant_id=tenant_id, owner__isnull=True, status__in=states.OPEN)
-        .order_by("captured_at", "pk")
-        .values_list("pk", flat=True)[:limit]
-    )
-    for lead in Lead.objects.filter(pk__in=ids).order_by("captured_at", "pk"):
+    for lead in leads.order_by("captured_at", "pk")[:limit]:
         routed = lead_route(lead)
         if routed is not None and routed.owner_id is not None:
             count += 1
     return count
+
+
+def route_waiting_all() -> int:
+    """The worker's job: ``route_unassigned`` for every tenant that has leads waiting in a team inbox."""
+    tenants = (
+        Lead.objects.filter(owner__isnull=True, team__isnull=False, routing_rule__isnull=False, status__in=states.OPEN)
+        .values_list("tenant_id", flat=True)
+        .distinct()
+    )
+    return sum(route_unassigned(tenant_id) for tenant_id in list(tenants))
 
 
 # --- configuration services --------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ def nurture_reopen() -> int:
 @db_periodic_task(crontab(minute="*/5"))
 def sla_check() -> dict:
     """Every five minutes: SLA reminders before, breaches and escalations after, re-routing long after."""
-    return sla.sla_run().as_dict()
+    return sla.sla_run().__dict__
 
 
 @task
@@ -61,3 +61,11 @@ def daily_digests() -> int:
     from . import notifications
 
     return notifications.digests_send_due()
+
+
+@db_periodic_task(crontab(minute="*/15"))
+def route_waiting() -> int:
+    """Every 15 minutes: leads waiting in a team inbox (nobody could take them) go to a member who is free now."""
+    from .routing import route_waiting_all
+
+    return route_waiting_all()

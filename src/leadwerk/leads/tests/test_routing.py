@@ -402,3 +402,28 @@ def test_capacity_is_never_overshot_under_concurrent_routing(admin, tenant, sued
     for m in members:
         assert Lead.objects.filter(owner=m).count() == 2
     assert Lead.objects.filter(owner__isnull=True, team=sued).count() == 4
+
+
+def test_the_worker_job_hands_out_team_inbox_leads_but_not_unmatched_ones(admin, tenant, sued):
+    member = MembershipFactory(tenant=tenant, role=Role.SALES, team=sued)
+    profile = LeadProfile.objects.create(tenant=tenant, membership=member, takes_leads=False)
+    unmatched = capture(admin, "20095")
+    rule(tenant, "Süd", SUED, team=sued)
+    waiting = capture(admin, "80331")
+    profile.takes_leads = True
+    profile.save()
+    assert routing.route_waiting_all() == 1
+    waiting.refresh_from_db()
+    unmatched.refresh_from_db()
+    assert waiting.owner_id == member.pk and unmatched.owner_id is None
+    rule(tenant, "Rest", team=sued)
+    assert routing.route_unassigned(tenant.pk, include_unmatched=True) == 1
+
+
+def test_an_earlier_rule_on_an_attribute_beats_a_later_indexed_postcode_rule(admin, tenant, sued, nord, nord_member):
+    MembershipFactory(tenant=tenant, role=Role.SALES, team=sued)
+    rule(tenant, "VIP", [{"field": "person.attr.vip", "op": "eq", "value": "ja"}], team=nord)
+    rule(tenant, "Süd", SUED, team=sued)
+    assert decide(admin, postcode="80331", person_attributes={"vip": "ja"}).rule.name == "VIP"
+    assert decide(admin, postcode="80331", person_attributes={"vip": "nein"}).rule.name == "Süd"
+    assert decide(admin, postcode="8033A").rule is None
