@@ -13,6 +13,7 @@ takes each step once per lead and deadline and records it in ``Lead.sla_flags``.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import logging
@@ -296,12 +297,17 @@ def sla_recompute(*, tenant: Tenant) -> int:
 # --- the periodic job ------------------------------------------------------------------------------
 
 
-def _managers(tenant_id: int) -> list[Membership]:
-    return list(
+def _managers(tenant_id: int, memo: dict | None = None) -> list[Membership]:
+    if memo is not None and tenant_id in memo:
+        return memo[tenant_id]
+    found = list(
         Membership.objects.filter(tenant_id=tenant_id, role__in=LEAD_ADMINS, is_active=True)
         .select_related("user")
         .order_by("pk")
     )
+    if memo is not None:
+        memo[tenant_id] = found
+    return found
 
 
 def _team_lead(lead: Lead) -> Membership | None:
@@ -311,18 +317,18 @@ def _team_lead(lead: Lead) -> Membership | None:
     return None
 
 
-def reminder_recipients(lead: Lead) -> list[Membership]:
+def reminder_recipients(lead: Lead, memo: dict | None = None) -> list[Membership]:
     """The owner; without one the team lead; without one the tenant's managers and admins."""
     if lead.owner is not None and lead.owner.is_active:
         return [lead.owner]
     team_lead = _team_lead(lead)
-    return [team_lead] if team_lead else _managers(lead.tenant_id)
+    return [team_lead] if team_lead else _managers(lead.tenant_id, memo)
 
 
-def escalation_recipients(lead: Lead) -> list[Membership]:
+def escalation_recipients(lead: Lead, memo: dict | None = None) -> list[Membership]:
     """The team lead (unless they own the lead themselves), else the tenant's managers and admins."""
     team_lead = _team_lead(lead)
-    return [team_lead] if team_lead else _managers(lead.tenant_id)
+    return [team_lead] if team_lead else _managers(lead.tenant_id, memo)
 
 
 def _lead_name(lead: Lead) -> str:
@@ -351,6 +357,10 @@ class RunCounts:
     breached: int = 0
     escalated: int = 0
     rerouted: int = 0
+    managers: dict = dataclasses.field(default_factory=dict, repr=False)  # per run: tenant → managers and admins
+
+    def as_dict(self) -> dict[str, int]:
+        return {k: v for k, v in self.__dict__.items() if k != "managers"}
 
 
 def _plan(lead: Lead, *, hours: Hours, policies: list[SlaPolicy], now: dt.datetime, can_route: bool):
@@ -394,7 +404,7 @@ def _act(lead: Lead, metric: str, step: str, due: dt.datetime, hours: Hours, now
         text = _("SLA: %(metric)s for %(lead)s is due %(due)s.") % {
             "metric": label, "lead": name, "due": _when(due, hours),
         }  # fmt: skip
-        for recipient in reminder_recipients(lead):
+        for recipient in reminder_recipients(lead, counts.managers):
             notify(recipient, Notification.Kind.SLA_REMINDER, text, lead)
         counts.reminded += 1
     elif step == "breached":
@@ -410,7 +420,7 @@ def _act(lead: Lead, metric: str, step: str, due: dt.datetime, hours: Hours, now
         text = _("SLA missed: %(metric)s for %(lead)s was due %(due)s (owner: %(owner)s).") % {
             "metric": label, "lead": name, "due": _when(due, hours), "owner": owner,
         }  # fmt: skip
-        recipients = escalation_recipients(lead)
+        recipients = escalation_recipients(lead, counts.managers)
         for recipient in recipients:
             notify(recipient, Notification.Kind.SLA_ESCALATION, text, lead)
         LeadEvent.objects.create(

@@ -19,7 +19,7 @@ def nurture_reopen() -> int:
 @db_periodic_task(crontab(minute="*/5"))
 def sla_check() -> dict:
     """Every five minutes: SLA reminders before, breaches and escalations after, re-routing long after."""
-    return sla.sla_run().__dict__
+    return sla.sla_run().as_dict()
 
 
 @task

@@ -151,3 +151,12 @@ def test_recompute_after_a_policy_change(manager, policies, tenant):
 def test_other_tenants_policies_do_not_apply(manager, outsider, other_tenant):
     policy(other_tenant, "first_contact", 2)
     assert capture(manager).sla_due_at is None
+
+
+def test_preview_shows_when_a_clock_started_now_would_end(policies, tenant):
+    from leadwerk.leads.sla import sla_preview
+
+    friday = dt.datetime(2026, 11, 27, 16, 0, tzinfo=BERLIN)
+    preview = {(p.metric, p.grade): due for p, due in sla_preview(tenant, friday)}
+    assert preview[("first_contact", "A")] == dt.datetime(2026, 11, 30, 9, 0, tzinfo=BERLIN)
+    assert preview[("accept", "")] == dt.datetime(2026, 11, 30, 11, 0, tzinfo=BERLIN)
