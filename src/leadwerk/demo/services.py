@@ -25,6 +25,7 @@ from leadwerk.contacts.models import (
 from .contacts import contacts_counts, contacts_load
 from .leads import leads_counts, leads_delete, leads_load
 from .model import model_delete, model_load
+from .routing import routing_delete, routing_load
 from .segments import segments_load
 from .sla import sla_delete, sla_load
 
@@ -124,6 +125,7 @@ def demo_load() -> list[tuple[str, str, str]]:
         leads_load(tenant, seed=spec.seed)
         sla_load(tenant)
         model_load(tenant)
+        routing_load(tenant)
     return logins
 
 
@@ -154,6 +156,7 @@ def demo_reset() -> None:
         model_delete(tenants)
         _dedup_delete(tenants)
         _contacts_delete(tenants)
+        routing_delete(tenants)
         Team.objects.filter(tenant__in=tenants).update(lead=None)
         Membership.objects.filter(tenant__in=tenants).delete()
         Team.objects.filter(tenant__in=tenants).delete()
