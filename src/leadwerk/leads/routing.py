@@ -509,7 +509,10 @@ def describe_match(rule: CompiledRule, facts: Facts) -> str:
     parts = []
     for condition in rule.conditions[:3]:
         spec = field_spec(condition["field"])
-        parts.append(f"{spec.label if spec else condition['field']} {_shown(condition['field'], facts) or '—'}")
+        shown = _shown(condition["field"], facts)
+        if spec is not None and spec.choices:
+            shown = str(dict(spec.choices).get(shown, shown))  # "channel Web form", not "channel web_form"
+        parts.append(f"{spec.label if spec else condition['field']} {shown or '—'}")
     return ", ".join(parts)
 
 
