@@ -239,3 +239,18 @@ def test_weekly_retrain_trains_but_does_not_activate(tenant, other_tenant):
 
 def test_wz_sections():
     assert [predictive.wz_section(c) for c in ("29.10", "62.01", "01.1", "x", "")] == ["C", "J", "A", "", ""]
+
+
+def test_rule_scoring_asks_the_active_model_for_each_lead(tenant, admin, django_capture_on_commit_callbacks):
+    from leadwerk.leads import scoring
+
+    history(tenant, closed=230, open_leads=1)
+    model = predictive.model_train(tenant.pk)
+    _activate(model, admin, django_capture_on_commit_callbacks)
+    lead = Lead.objects.exclude(status__in=CLOSED).get()
+    Lead.objects.filter(pk=lead.pk).update(probability=None, probability_factors=[], score_model=None)
+    scoring.lead_score(lead)
+    lead = Lead.objects.select_related("person", "organization", "interest").get(pk=lead.pk)
+    probability, factors = predictive.predict_one(model, lead)
+    assert lead.score_model == model
+    assert lead.probability == pytest.approx(probability) and lead.probability_factors == factors
