@@ -46,10 +46,14 @@ KINDS = ["call"] * 45 + ["email"] * 20 + ["meeting"] * 8 + ["response"] * 20 + [
 OUTCOMES = ["reached"] * 35 + ["not_reached"] * 35 + ["callback"] * 10 + ["interested"] * 10 + ["not_interested"] * 10
 
 
-def scoring_db(n: int, *, seed: int):
+def scoring_db(n: int, *, seed: int, people: int = 1_000_000):
     """The scoring copy of the leads database, with activities and qualification (cached by parameters)."""
-    leads = build_leads_db(BENCH_DIR / f"leads-{n}.sqlite3", n, seed=seed)
-    target = BENCH_DIR / "scoring" / f"scoring-{n}.sqlite3"
+    if people == 1_000_000:
+        leads = build_leads_db(BENCH_DIR / f"leads-{n}.sqlite3", n, seed=seed)
+    else:  # a smaller trial: its own files, so the shared 1M cache is not rebuilt for other parameters
+        leads = build_leads_db(BENCH_DIR / "scoring" / f"leads-{n}-{people}.sqlite3", n, people_n=people, seed=seed)
+    suffix = "" if people == 1_000_000 else f"-{people}"
+    target = BENCH_DIR / "scoring" / f"scoring-{n}{suffix}.sqlite3"
     meta_path = target.with_name(target.name + ".meta.json")
     params = {"n": n, "seed": seed, "version": SCORING_DATA_VERSION, "leads_built_at": leads.built_at}
     if target.exists() and meta_path.exists() and json.loads(meta_path.read_text()).get("params") == params:
@@ -125,7 +129,7 @@ def _reset(tenant_id: int) -> None:
 
 
 def recompute(args) -> dict:
-    leads, path = scoring_db(args.n, seed=args.seed)
+    leads, path = scoring_db(args.n, seed=args.seed, people=args.people)
     db = dataclasses.replace(leads, path=path)
     django_setup(db)
     from leadwerk.accounts.models import Tenant
@@ -218,6 +222,7 @@ def main() -> None:
     parser.add_argument("--part", choices=["recompute", "train", "all"], default="all")
     parser.add_argument("--n", type=int, default=1_000_000, help="leads (recompute)")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--people", type=int, default=1_000_000, help="people under the leads (recompute)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-write", action="store_true")
     args, rest = parser.parse_known_args()
