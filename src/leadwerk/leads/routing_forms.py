@@ -32,13 +32,15 @@ def _member_label(m: Membership) -> str:
 class RoutingRuleForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=120)
     target = forms.ChoiceField(label=_("Leads go to"), choices=RoutingRule.Target.choices, initial="team")
-    target_team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.none(), required=False)
+    target_team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.none(), required=False, empty_label="—")
     strategy = forms.ChoiceField(
         label=_("Distribution in the team"),
         choices=RoutingRule.Strategy.choices,
         help_text=_("Members who are absent, take no leads or reached their weekly capacity are skipped."),
     )
-    target_member = forms.ModelChoiceField(label=_("Person"), queryset=Membership.objects.none(), required=False)
+    target_member = forms.ModelChoiceField(
+        label=_("Person"), queryset=Membership.objects.none(), required=False, empty_label="—"
+    )
     active = forms.BooleanField(label=_("Active"), required=False, initial=True)
 
     def __init__(self, *args, tenant: Tenant, **kwargs):
@@ -107,7 +109,9 @@ OPERATOR_CHOICES = list(OPERATORS.items())
 class TryForm(forms.Form):
     lead = forms.IntegerField(label=_("Lead number"), required=False, min_value=1)
     postcode = forms.CharField(label=_("Postcode"), required=False, max_length=12)
-    interest = forms.ModelChoiceField(label=_("Interest"), queryset=InterestCategory.objects.none(), required=False)
+    interest = forms.ModelChoiceField(
+        label=_("Interest"), queryset=InterestCategory.objects.none(), required=False, empty_label="—"
+    )
     grade = forms.ChoiceField(
         label=_("Grade"), required=False, choices=[("", "—"), ("A", "A"), ("B", "B"), ("C", "C"), ("D", "D")]
     )
