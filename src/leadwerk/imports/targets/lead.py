@@ -371,6 +371,7 @@ class LeadLoader:
         self.owners: dict[str, Membership | None] = {}
         self._owner_index: dict[str, Membership] | None = None
         self._leads_undone = False
+        self.dates: dict[tuple[str, str], dt.datetime | ValidationFailed] = {}
 
     # --- one row's lead part --------------------------------------------------------------------------
 
@@ -381,6 +382,21 @@ class LeadLoader:
         return n.clean_text(cells[position])
 
     def _date(self, raw: str, field: str) -> dt.datetime:
+        """A date of the file, parsed once per distinct value (exports repeat dates a lot)."""
+        key = (raw, field)
+        found = self.dates.get(key)
+        if found is None:
+            if len(self.dates) > 100_000:
+                self.dates.clear()
+            try:
+                found = self.dates[key] = self._parse_date(raw, field)
+            except ValidationFailed as exc:
+                found = self.dates[key] = exc
+        if isinstance(found, ValidationFailed):
+            raise ValidationFailed(found.message, field=found.field)
+        return found
+
+    def _parse_date(self, raw: str, field: str) -> dt.datetime:
         text = raw.strip().replace("Z", "+00:00")
         try:
             value = dt.datetime.fromisoformat(text)
@@ -666,13 +682,13 @@ class LeadLoader:
             details["external_id"] = row["external_id"]
         return details
 
-    def _change(self, lead_id: int, action: str, previous: dict | None):
+    def _change(self, lead_id: int, action: str, previous: dict | None, stamp=None):
+        """The row-level history entry; ``stamp`` is the lead's ``updated_at`` after the import wrote it."""
         from ..models import ImportChange
 
-        stamp = Lead.objects.filter(pk=lead_id).values_list("updated_at", flat=True).first() or timezone.now()
         return ImportChange(
             tenant_id=self.tenant_id, job_id=self.job.pk, record_id=lead_id, action=action, previous=previous,
-            stamp=stamp,
+            stamp=stamp or timezone.now(),
         )  # fmt: skip
 
     def _capture(self, row: dict, person_id: int):
@@ -686,7 +702,7 @@ class LeadLoader:
         )
         lead = captured.lead
         if captured.created:
-            return self._change(lead.pk, "l", None), True
+            return self._change(lead.pk, "l", None, lead.updated_at), True
         # Joined the person's open lead: remember the row on it (so a re-run skips it) and what undo removes.
         previous_details = Lead.objects.filter(pk=lead.pk).values_list("source_details", flat=True).first() or {}
         Lead.objects.filter(pk=lead.pk).update(source_details=self._details(row, previous_details))
@@ -747,7 +763,7 @@ class LeadLoader:
             )
         leads = lead_history_load(by=self.by, rows=history)
         result.add("created", len(leads))
-        changes = [self._change(lead.pk, "l", None) for lead in leads]
+        changes = [self._change(lead.pk, "l", None, lead.updated_at) for lead in leads]
         # Open rows of the same person and interest later in the chunk: responses to the lead just written.
         for (_number, row, _cells, _pid), lead in zip(rows, leads, strict=True):
             for joined in row.get("_joins", []):
