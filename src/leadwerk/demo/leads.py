@@ -61,13 +61,23 @@ def _path(final: str, rng: random.Random) -> list[str]:
     return [Status.NEW, Status.QUALIFYING, Status.NURTURE]
 
 
-def _final_status(age_days: int, rng: random.Random) -> str:
+# How much more (or less) often a lead with this trait ends won: the demo's past has patterns a model can learn.
+WIN_ODDS = {
+    "rating": {"hot": 2.4, "warm": 1.2, "cold": 0.45, "": 0.8},
+    "timeline": {"now": 1.9, "quarter": 1.3, "year": 0.8, "later": 0.5, "": 0.9},
+    "channel": {Channel.EVENT: 1.5, Channel.PHONE: 1.3, Channel.WEB_FORM: 1.0, Channel.EMAIL: 0.9},
+}
+
+
+def _final_status(age_days: int, rng: random.Random, odds: float = 1.0) -> str:
+    """Where the lead stands today; ``odds`` scales its chance of having been won (and lowers lost)."""
     if age_days > 60:  # older leads are mostly decided
-        weights = {Status.WON: 22, Status.LOST: 38, Status.DISQUALIFIED: 18, Status.NURTURE: 8, Status.IN_PROGRESS: 6,
-                   Status.ACCEPTED: 4, Status.ROUTED: 2, Status.QUALIFIED: 2}  # fmt: skip
+        weights = {Status.WON: 22 * odds, Status.LOST: 38 / odds, Status.DISQUALIFIED: 18 / odds ** 0.5,
+                   Status.NURTURE: 8, Status.IN_PROGRESS: 6, Status.ACCEPTED: 4, Status.ROUTED: 2,
+                   Status.QUALIFIED: 2}  # fmt: skip
     else:
         weights = {Status.NEW: 14, Status.QUALIFYING: 14, Status.QUALIFIED: 10, Status.ROUTED: 12,
-                   Status.ACCEPTED: 12, Status.IN_PROGRESS: 14, Status.WON: 8, Status.LOST: 8,
+                   Status.ACCEPTED: 12, Status.IN_PROGRESS: 14, Status.WON: 8 * odds, Status.LOST: 8 / odds,
                    Status.DISQUALIFIED: 5, Status.NURTURE: 3}  # fmt: skip
     return rng.choices(list(weights), weights=list(weights.values()))[0]
 
@@ -103,9 +113,12 @@ def leads_load(tenant: Tenant, *, seed: int, count: int = DEMO_LEADS) -> None:
     for person_id, organization_id in chosen:
         age_days = int(rng.triangular(0, 548, 30))
         captured = now - dt.timedelta(days=age_days, hours=rng.randint(0, 23), minutes=rng.randint(0, 59))
-        final = _final_status(age_days, rng)
-        path = _path(final, rng)
         channel = rng.choices(list(SOURCES), weights=[35, 20, 15, 10, 12, 8])[0]
+        rating = rng.choice(["hot", "warm", "warm", "cold", ""])
+        timeline = rng.choice(["now", "quarter", "year", "later", ""])
+        odds = WIN_ODDS["rating"][rating] * WIN_ODDS["timeline"][timeline] * WIN_ODDS["channel"].get(channel, 1.0)
+        final = _final_status(age_days, rng, odds)
+        path = _path(final, rng)
         interest = rng.choice(interests)
         owner = rng.choice(sales) if Status.ROUTED in path and sales else None
         # Step times: hours to first touches, days between later stages; never in the future.
@@ -122,8 +135,8 @@ def leads_load(tenant: Tenant, *, seed: int, count: int = DEMO_LEADS) -> None:
             source_details={"utm_source": "google", "utm_medium": "cpc"} if channel == Channel.WEB_FORM else {},
             status=final, status_changed_at=times[-1], captured_at=captured,
             stage_entered_at={s: t.isoformat() for s, t in zip(path, times, strict=True)},
-            rating=rng.choice(["hot", "warm", "warm", "cold", ""]), estimated_value=value,
-            budget=value if rng.random() < 0.4 else None, timeline=rng.choice(["now", "quarter", "year", "later", ""]),
+            rating=rating, estimated_value=value,
+            budget=value if rng.random() < 0.4 else None, timeline=timeline,
             owner=owner, team=owner.team if owner else None,
             assigned_at=times[path.index(Status.ROUTED)] if owner else None,
             version=len(path),
