@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -38,6 +39,8 @@ def _my_day_context(request: HttpRequest, **extra) -> dict:
         "settings_form": extra.get("settings_form")
         or NotificationSettingsForm(initial=notifications.notification_settings(me)),
         "upcoming_days": myday.UPCOMING_DAYS,
+        # Rows link to leads/<pk>/: one reverse() per page instead of one per row.
+        "lead_base": reverse("leads:lead_inbox", kwargs={"tenant": request.tenant.slug}),
     }
 
 
