@@ -534,9 +534,11 @@ def main(argv: list[str] | None = None) -> dict:
             keys_with_two_leads + max(0, check["records_per_key_max"] - 1) + abs(check["new_leads"] - len(created_ids))
         ),
     }
+    result["load"] = os.getloadavg()[0]
     med = result["median"]
     med["ratio"] = med["capture_rps"] / med["ceiling_rps"] if med["ceiling_rps"] else 0.0
     print(json.dumps({k: v for k, v in result.items() if k != "rounds"}, indent=1), file=sys.stderr)
+    (work / f"last-{args.db}.json").write_text(json.dumps(result, indent=1))
     if args.results != "-":
         write_results(Path(args.results), result)
     shutil.rmtree(run_dir, ignore_errors=True)
@@ -561,6 +563,10 @@ def _profile(env: dict[str, str], token: str, payloads: list[dict], work: Path) 
     return {"profile": str(out)}
 
 
+def _n(value: float) -> str:
+    return f"{value:.1f}" if value < 10 else f"{value:,.0f}"
+
+
 def write_results(path: Path, result: dict) -> None:
     med = result["median"]
     label = "SQLite" if result["db"] == "sqlite" else "PostgreSQL"
@@ -570,17 +576,17 @@ def write_results(path: Path, result: dict) -> None:
         f"Command: `uv run python bench/intake/run.py --db {result['db']} --people {result['people']} "
         f"--leads {result['leads']} --clients {result['clients']}` "
         f"({len(result['rounds'])} rounds, {result['workers']} granian workers × {result['threads']} threads). "
-        f"Machine: {machine()}.",
+        f"Machine: {machine()}; load average {result['load']:.1f} at the end of the run.",
         "",
         "| measure | result | target |",
         "|---|---|---|",
-        f"| capture (`POST /api/v1/leads`): leads/s | **{med['capture_leads_per_s']:.0f}** "
-        f"({med['capture_rps']:.0f} requests/s with retries) | — |",
+        f"| capture (`POST /api/v1/leads`): leads/s | **{_n(med['capture_leads_per_s'])}** "
+        f"({_n(med['capture_rps'])} requests/s with retries) | — |",
         f"| capture p50 / p99 | {med['capture_p50']:.0f} / **{med['capture_p99']:.0f} ms** | p99 ≤ 250 ms |",
-        f"| ceiling (`POST /api/v1/leads/{{id}}/activities`, one row): requests/s | {med['ceiling_rps']:.0f} "
+        f"| ceiling (`POST /api/v1/leads/{{id}}/activities`, one row): requests/s | {_n(med['ceiling_rps'])} "
         f"(p99 {med['ceiling_p99']:.0f} ms) | — |",
         f"| capture ÷ ceiling | **{med['ratio']:.2f}** | ≥ 0.5 |",
-        f"| trivial authenticated `GET /api/v1/me`: requests/s | {med['me_rps']:.0f} | — |",
+        f"| trivial authenticated `GET /api/v1/me`: requests/s | {_n(med['me_rps'])} | — |",
         f"| errors | {result['errors']} | 0 |",
         f"| duplicate leads from {result['retried_keys']} retried keys ({result['keys_sent']} keys) | "
         f"{result['duplicates']} | 0 |",
@@ -589,8 +595,8 @@ def write_results(path: Path, result: dict) -> None:
         "",
         "Per round (capture leads/s, p50/p99 ms | ceiling req/s | /me req/s): "
         + "; ".join(
-            f"{r['capture']['leads_per_s']:.0f}, {r['capture']['p50']:.0f}/{r['capture']['p99']:.0f} | "
-            f"{r['note']['rps']:.0f} | {r['me']['rps']:.0f}"
+            f"{_n(r['capture']['leads_per_s'])}, {r['capture']['p50']:.0f}/{r['capture']['p99']:.0f} | "
+            f"{_n(r['note']['rps'])} | {_n(r['me']['rps'])}"
             for r in result["rounds"]
         )
         + ".",
