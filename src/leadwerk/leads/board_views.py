@@ -33,7 +33,7 @@ from .models import InterestCategory, Lead
 from .roles import LEAD_READERS, LEAD_WORKERS
 from .states import Status
 
-CARDS = 20
+CARDS = 12
 CLOSED_DAYS = 30
 BOARD_CLOSED = frozenset(s for s in states.BOARD if s in states.CLOSED)
 # Moves that need more than the target status: they open a dialog before anything changes.
