@@ -29,7 +29,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Count, Max
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
@@ -680,6 +680,9 @@ class UserTarget:
         skipped: list[tuple[str, str]] = []
         rows = _member_rows(ctx, member_id=rule.target_member_id)
         available = _candidates(rows, ctx, skipped)
+        if ctx.lock and available and available[0].capacity is not None and rows[0]["team_id"]:
+            # the same lock order as a team target (team row, then profile row), so the two never deadlock
+            TeamTarget._lock_state(rows[0]["team_id"], ctx)
         if not available or not _has_room(available[0], ctx):
             if available:
                 skipped.append((available[0].name, _("weekly capacity reached")))
@@ -730,7 +733,8 @@ class TeamTarget:
         }
         return Pick(None, team, reason, skipped)
 
-    def _lock_state(self, team_id: int, ctx: RoutingContext) -> None:
+    @staticmethod
+    def _lock_state(team_id: int, ctx: RoutingContext) -> None:
         """Hold the team's routing row while choosing, so concurrent routings into the team queue up."""
         if TeamRoutingState.objects.select_for_update().filter(team_id=team_id).exists():
             return
@@ -825,7 +829,16 @@ def lead_route(lead: Lead, *, by: Membership | None = None, exclude_members: Ite
         return None
     if locked.owner_id is not None and locked.owner_id not in excluded_ids:
         return None  # someone routed or took it meanwhile
-    decision = route_decide(locked, exclude_members=excluded, tenant_tz=locked.tenant.timezone, lock=True)
+    for attempt in range(3):
+        try:
+            with transaction.atomic():  # a savepoint: a deadlock victim rolls back its target locks and retries
+                decision = route_decide(locked, exclude_members=excluded, tenant_tz=locked.tenant.timezone, lock=True)
+            break
+        except OperationalError:
+            # PostgreSQL breaks lock cycles between rules of different teams by failing one side; the lead row
+            # lock (taken before the savepoint) is kept, so deciding again is safe
+            if attempt == 2 or connection.vendor != "postgresql":
+                raise
     if decision.rule is None:
         return None
     owner_id = decision.owner.pk if decision.owner else None
