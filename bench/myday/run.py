@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import sys
 import time
 from pathlib import Path
@@ -120,7 +121,7 @@ def write_results(args, db, results, facts: dict) -> None:
         "# bench/myday — last results",
         "",
         f"- Date: {now()}, revision {git_revision()}",
-        f"- Machine: {machine()}",
+        f"- Machine: {machine()}; load average during the run {os.getloadavg()[0]:.1f} (other jobs on the cores)",
         f"- Command: `{command}`",
         f"- Database: {db.n:,} leads of {db.people:,} people, SQLite "
         f"({db.path.relative_to(REPO) if db.path.is_relative_to(REPO) else db.path}), plus "
