@@ -207,9 +207,18 @@ def leads_load(tenant: Tenant, *, seed: int, count: int = DEMO_LEADS) -> None:
 
 
 def leads_delete(tenants: list[Tenant]) -> None:
-    from leadwerk.leads.models import IdempotencyRecord
+    from leadwerk.leads.models import (
+        IdempotencyRecord,
+        Notification,
+        QualificationQuestion,
+        ScoringRule,
+        ScoringSettings,
+    )
 
-    for model in (IdempotencyRecord, FollowUp, Activity, LeadEvent, Lead, LeadReason, InterestCategory):
+    for model in (
+        Notification, IdempotencyRecord, FollowUp, Activity, LeadEvent, Lead, LeadReason, InterestCategory,
+        QualificationQuestion, ScoringRule, ScoringSettings,
+    ):  # fmt: skip
         model.objects.filter(tenant__in=tenants).delete()
 
 

@@ -25,7 +25,9 @@ from leadwerk.contacts.models import (
 from .contacts import contacts_counts, contacts_load
 from .leads import leads_counts, leads_delete, leads_load
 from .model import model_delete, model_load
+from .questions import questions_load
 from .routing import routing_delete, routing_load
+from .scoring import scoring_load
 from .segments import segments_load
 from .sla import sla_delete, sla_load
 
@@ -123,6 +125,8 @@ def demo_load() -> list[tuple[str, str, str]]:
         contacts_load(tenant, people=DEMO_PEOPLE, organizations=DEMO_ORGANIZATIONS, seed=spec.seed)
         segments_load(tenant)
         leads_load(tenant, seed=spec.seed)
+        questions_load(tenant)
+        scoring_load(tenant)  # grades before SLA deadlines: policies are per grade
         sla_load(tenant)
         model_load(tenant)
         routing_load(tenant)
