@@ -46,9 +46,14 @@ KINDS = ["call"] * 45 + ["email"] * 20 + ["meeting"] * 8 + ["response"] * 20 + [
 OUTCOMES = ["reached"] * 35 + ["not_reached"] * 35 + ["callback"] * 10 + ["interested"] * 10 + ["not_interested"] * 10
 
 
-def scoring_db(n: int, *, seed: int, people: int = 1_000_000):
+def scoring_db(n: int, *, seed: int, people: int = 1_000_000, source: Path | None = None):
     """The scoring copy of the leads database, with activities and qualification (cached by parameters)."""
-    if people == 1_000_000:
+    if source is not None:  # an existing build_leads_db database (with its .meta.json), e.g. another bench's
+        from bench.datagen import _leads_db
+
+        leads = _leads_db(source, json.loads(source.with_name(source.name + ".meta.json").read_text()))
+        n, people = leads.n, leads.people
+    elif people == 1_000_000:
         leads = build_leads_db(BENCH_DIR / f"leads-{n}.sqlite3", n, seed=seed)
     else:  # a smaller trial: its own files, so the shared 1M cache is not rebuilt for other parameters
         leads = build_leads_db(BENCH_DIR / "scoring" / f"leads-{n}-{people}.sqlite3", n, people_n=people, seed=seed)
@@ -129,7 +134,7 @@ def _reset(tenant_id: int) -> None:
 
 
 def recompute(args) -> dict:
-    leads, path = scoring_db(args.n, seed=args.seed, people=args.people)
+    leads, path = scoring_db(args.n, seed=args.seed, people=args.people, source=args.source)
     db = dataclasses.replace(leads, path=path)
     django_setup(db)
     from leadwerk.accounts.models import Tenant
@@ -223,6 +228,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=1_000_000, help="leads (recompute)")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--people", type=int, default=1_000_000, help="people under the leads (recompute)")
+    parser.add_argument("--source", type=Path, help="use this leads database of build_leads_db (recompute)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-write", action="store_true")
     args, rest = parser.parse_known_args()
