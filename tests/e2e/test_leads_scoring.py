@@ -34,9 +34,11 @@ def test_admin_sets_up_scoring_and_reads_the_explanation(live_server, page_at, a
     ).lead
     services.lead_capture(by=membership, person={"first_name": "Eva", "last_name": "Kalt"}, lead={"rating": "cold"})
     page = page_at(width, 900)
+    page.set_default_timeout(60_000)  # a loaded CI machine: the first page can take a while
+    page.set_default_navigation_timeout(120_000)
     login(page, live_server, user)
     page.goto(f"{live_server.url}/nordstern/leads/settings/")
-    page.get_by_test_id("settings-nav").get_by_role("link", name="Scoring").click()
+    page.get_by_test_id("settings-nav").get_by_role("link", name="Scoring", exact=True).click()
     expect(page.get_by_test_id("scoring-empty")).to_be_visible()
     shoot(page, screenshot_dir / f"scoring-empty-{name}.png")
 
@@ -46,6 +48,7 @@ def test_admin_sets_up_scoring_and_reads_the_explanation(live_server, page_at, a
     page.get_by_test_id("rule-field").select_option("lead.budget")
     expect(page.get_by_test_id("rule-operator")).to_contain_text("at least")
     page.get_by_test_id("rule-operator").select_option("gte")
+    page.wait_for_load_state("networkidle")  # the form is swapped for the condition; type after that
     page.fill("input[name=value_text]", "lots")
     page.fill("input[name=points]", "15")
     page.get_by_test_id("rule-save").click()
@@ -56,6 +59,7 @@ def test_admin_sets_up_scoring_and_reads_the_explanation(live_server, page_at, a
     # A choice field offers its values as checkboxes.
     page.fill("input[name=name]", "Hot lead")
     page.get_by_test_id("rule-field").select_option("lead.rating")
+    page.wait_for_load_state("networkidle")
     expect(page.get_by_test_id("rule-value").get_by_label("hot")).to_be_visible()
     page.get_by_test_id("rule-value").get_by_label("hot").check()
     page.fill("input[name=points]", "75")
@@ -66,6 +70,7 @@ def test_admin_sets_up_scoring_and_reads_the_explanation(live_server, page_at, a
     page.get_by_test_id("rule-add").click()
     page.fill("input[name=name]", "Reached")
     page.get_by_test_id("rule-field").select_option("engagement.reached")
+    page.wait_for_load_state("networkidle")
     expect(page.locator("input[name=half_life_days]")).to_be_visible()
     page.fill("input[name=points]", "10")
     page.fill("input[name=max_points]", "20")
