@@ -46,6 +46,7 @@ def test_admin_sets_up_scoring_and_reads_the_explanation(live_server, page_at, a
     page.get_by_test_id("rule-add").click()
     page.fill("input[name=name]", "Big budget")
     page.get_by_test_id("rule-field").select_option("lead.budget")
+    page.wait_for_load_state("networkidle")
     expect(page.get_by_test_id("rule-operator")).to_contain_text("at least")
     page.get_by_test_id("rule-operator").select_option("gte")
     page.wait_for_load_state("networkidle")  # the form is swapped for the condition; type after that
