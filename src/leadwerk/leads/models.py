@@ -204,7 +204,7 @@ class Lead(TenantModel):
             models.Index(fields=["tenant", "owner", "status"], name="lead_owner_status"),
             models.Index(fields=["tenant", "team", "status"], name="lead_team_status"),
             models.Index(fields=["tenant", "person", "status"], name="lead_person_status"),
-            models.Index(fields=["tenant", "-score", "id"], name="lead_score"),
+            models.Index(fields=["tenant", "-score", "-id"], name="lead_score_desc"),  # inbox by score (-score, -pk)
             models.Index(fields=["tenant", "captured_at"], name="lead_captured"),
             models.Index(fields=["tenant", "sla_due_at"], name="lead_sla_due"),
             # routing: a member's leads assigned this week (weekly capacity)
