@@ -18,13 +18,13 @@ from leadwerk.contacts.segment_api import router as segments_router
 from leadwerk.core.exceptions import DomainError
 from leadwerk.imports.api import router as imports_router
 from leadwerk.leads.api import router as leads_router
-from leadwerk.leads.sla_api import router as sla_router
 from leadwerk.leads.bulk_api import router as lead_bulk_router
+from leadwerk.leads.model_api import router as score_models_router
+from leadwerk.leads.notification_api import router as notifications_router
 from leadwerk.leads.question_api import router as questions_router
 from leadwerk.leads.routing_api import router as routing_router
 from leadwerk.leads.scoring_api import router as scoring_router
-from leadwerk.leads.model_api import router as score_models_router
-from leadwerk.leads.notification_api import router as notifications_router
+from leadwerk.leads.sla_api import router as sla_router
 
 
 class TokenAuth(HttpBearer):

@@ -47,9 +47,13 @@ urlpatterns = [
     ),
     path("leads/settings/scoring/rules/new/", scoring_views.scoring_rule_create, name="scoring_rule_create"),
     path("leads/settings/scoring/rules/<int:pk>/", scoring_views.scoring_rule_edit, name="scoring_rule_edit"),
-    path("leads/settings/scoring/rules/<int:pk>/toggle/", scoring_views.scoring_rule_toggle, name="scoring_rule_toggle"),
+    path(
+        "leads/settings/scoring/rules/<int:pk>/toggle/", scoring_views.scoring_rule_toggle, name="scoring_rule_toggle"
+    ),
     path("leads/settings/scoring/rules/<int:pk>/move/", scoring_views.scoring_rule_move, name="scoring_rule_move"),
-    path("leads/settings/scoring/rules/<int:pk>/delete/", scoring_views.scoring_rule_delete, name="scoring_rule_delete"),
+    path(
+        "leads/settings/scoring/rules/<int:pk>/delete/", scoring_views.scoring_rule_delete, name="scoring_rule_delete"
+    ),
     path("leads/settings/questions/", question_views.question_list, name="question_list"),
     path("leads/settings/questions/<int:pk>/", question_views.question_edit, name="question_edit"),
     path("leads/settings/questions/<int:pk>/active/", question_views.question_toggle, name="question_toggle"),
