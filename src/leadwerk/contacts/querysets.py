@@ -58,7 +58,7 @@ class PersonQuerySet(ContactQuerySet):
             return self
         if "@" in text:
             low = text.lower()
-            return self.filter(email__gte=low, email__lt=low + "\uffff")
+            return self._planned([Q(email__gte=low, email__lt=low + "\uffff")], ordered=0)
         digits = "".join(ch for ch in text if ch.isdigit())
         # Digits with phone punctuation ("+49 (0)89 123 45-67", "089/1234567") count as a number too.
         numeric = digits and (len(digits) >= max(3, len(text.replace(" ", "")) - 2) or not text.strip(_PHONE_CHARS))
@@ -68,7 +68,11 @@ class PersonQuerySet(ContactQuerySet):
                 return self.filter(postcode=digits)
             if len(digits) < 5:
                 return self._planned([Q(postcode__gte=digits, postcode__lt=digits + "\uffff")], ordered=0)
-            return self.filter(_phone_condition(text, digits, region))
+            number = _phone_number(text, region)
+            if number:
+                # Each column by its own index: with rough statistics the planner would rather walk the names.
+                return self._planned([Q(phone=number), Q(mobile=number)], ordered=0)
+            return self.filter(_phone_fragment(digits))
         from .keys import name_key
 
         words = text.split()
@@ -152,14 +156,16 @@ def _hidden(base: QuerySet, condition: Q) -> QuerySet:
 _PHONE_CHARS = "0123456789 +()/-."
 
 
-def _phone_condition(text: str, digits: str, region: str) -> Q:
-    """A typed phone number: the exact E.164 value when it is a whole number, else the old suffix match."""
+def _phone_number(text: str, region: str) -> str | None:
+    """A typed phone number as E.164 when it is a whole number."""
     from .normalize import normalize_phone
 
     number = normalize_phone(text, region=region)
-    if number.ok:
-        return Q(phone=number.value) | Q(mobile=number.value)
-    # A fragment ("12345-67"): rare, and slow on big tables, as a suffix cannot use an index.
+    return number.value if number.ok else None
+
+
+def _phone_fragment(digits: str) -> Q:
+    """A fragment ("12345-67"): rare, and slow on big tables, as a suffix cannot use an index."""
     tail = digits.lstrip("0")
     return Q(phone__endswith=tail) | Q(mobile__endswith=tail)
 
