@@ -23,6 +23,14 @@ def anna():
     return user, membership
 
 
+def choose(page, test_id: str, value: str) -> None:
+    """Pick an option of the rule form and wait until htmx has swapped in the form it answers with."""
+    with page.expect_response(lambda r: "/leads/settings/scoring/rules/" in r.url and r.request.method == "GET"):
+        page.get_by_test_id(test_id).select_option(value)
+    page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
+    expect(page.get_by_test_id(test_id)).to_have_value(value)
+
+
 @pytest.mark.parametrize(("width", "name"), [(1366, "desktop"), (390, "phone")])
 def test_admin_sets_up_scoring_and_reads_the_explanation(live_server, page_at, anna, screenshot_dir, width, name):
     from leadwerk.leads import services
@@ -45,11 +53,9 @@ def test_admin_sets_up_scoring_and_reads_the_explanation(live_server, page_at, a
     # A number rule with a word as value: the error is shown at the value, nothing saved.
     page.get_by_test_id("rule-add").click()
     page.fill("input[name=name]", "Big budget")
-    page.get_by_test_id("rule-field").select_option("lead.budget")
-    page.wait_for_load_state("networkidle")
+    choose(page, "rule-field", "lead.budget")
     expect(page.get_by_test_id("rule-operator")).to_contain_text("at least")
-    page.get_by_test_id("rule-operator").select_option("gte")
-    page.wait_for_load_state("networkidle")  # the form is swapped for the condition; type after that
+    choose(page, "rule-operator", "gte")  # the form is swapped for the condition; type after that
     page.fill("input[name=value_text]", "lots")
     page.fill("input[name=points]", "15")
     page.get_by_test_id("rule-save").click()
@@ -59,8 +65,7 @@ def test_admin_sets_up_scoring_and_reads_the_explanation(live_server, page_at, a
 
     # A choice field offers its values as checkboxes.
     page.fill("input[name=name]", "Hot lead")
-    page.get_by_test_id("rule-field").select_option("lead.rating")
-    page.wait_for_load_state("networkidle")
+    choose(page, "rule-field", "lead.rating")
     expect(page.get_by_test_id("rule-value").get_by_label("hot")).to_be_visible()
     page.get_by_test_id("rule-value").get_by_label("hot").check()
     page.fill("input[name=points]", "75")
@@ -70,8 +75,7 @@ def test_admin_sets_up_scoring_and_reads_the_explanation(live_server, page_at, a
     # An engagement rule with cap and half-life.
     page.get_by_test_id("rule-add").click()
     page.fill("input[name=name]", "Reached")
-    page.get_by_test_id("rule-field").select_option("engagement.reached")
-    page.wait_for_load_state("networkidle")
+    choose(page, "rule-field", "engagement.reached")
     expect(page.locator("input[name=half_life_days]")).to_be_visible()
     page.fill("input[name=points]", "10")
     page.fill("input[name=max_points]", "20")
