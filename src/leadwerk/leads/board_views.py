@@ -82,7 +82,7 @@ def _filters(request: HttpRequest, data) -> dict:
     form = BoardFilterForm(data)
     filters = form.cleaned_data if form.is_valid() else {}
     filters = {k: v for k, v in filters.items() if v}
-    filters.setdefault("view", "all" if default_view(request.membership) == "all" else "mine")
+    filters.setdefault("view", default_view(request.membership))
     return filters
 
 

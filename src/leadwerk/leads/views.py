@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -16,7 +15,7 @@ from leadwerk.core.htmx import form_error as _field_error
 from leadwerk.core.htmx import partial_template
 from leadwerk.core.paging import keyset_paginate
 
-from . import services, sla, states
+from . import bulk, services, sla, states
 from .forms import (
     ActivityForm,
     AssignForm,
@@ -30,7 +29,7 @@ from .forms import (
 )
 from .models import FollowUp, InterestCategory, Lead, LeadReason
 from .questions import answers_display, questions_for
-from .roles import LEAD_ADMINS, LEAD_CAPTURERS, LEAD_READERS, LEAD_READERS_ALL, LEAD_WORKERS
+from .roles import LEAD_ADMINS, LEAD_CAPTURERS, LEAD_READERS, LEAD_WORKERS
 from .states import Status
 
 PAGE_SIZE = 50
@@ -44,33 +43,17 @@ def form_error(form, exc: DomainError) -> None:
         _field_error(form, exc)
 
 
-def _default_view(membership) -> str:
-    return "all" if membership.role in LEAD_READERS_ALL else "mine"
-
-
 @tenant_view(roles=LEAD_READERS)
 def lead_inbox(request: HttpRequest) -> HttpResponse:
     form = InboxFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
-    view = filters.get("view") or _default_view(request.membership)
     me = request.membership
-    leads = Lead.objects.visible_to(me).select_related("person", "organization", "interest", "owner__user")
-    match view:
-        case "mine":
-            leads = leads.filter(owner=me)
-        case "team":
-            leads = leads.filter(Q(team_id=me.team_id) if me.team_id else Q(owner=me))
-        case "unassigned":
-            leads = leads.filter(owner__isnull=True, team__isnull=True)
-        case "overdue":
-            leads = leads.filter(next_follow_up_at__lt=timezone.now())
+    view = filters.get("view") or bulk.default_view(me)
     status = filters.get("status") or "open"
-    leads = leads.filter(status__in=states.OPEN) if status == "open" else leads.filter(status=status)
-    if filters.get("interest"):
-        leads = leads.filter(interest__key=filters["interest"])
-    if filters.get("grade"):
-        leads = leads.filter(grade=filters["grade"])
-    leads = sla.sla_filter(leads, filters.get("sla"), timezone.now())
+    # The bulk actions' "all matching the filter" uses the same function, so it selects what the inbox shows.
+    leads = bulk.lead_filter(membership=me, filters=filters).select_related(
+        "person", "organization", "interest", "owner__user"
+    )
     key = "-score" if filters.get("sort") == "score" else "-pk"
     if filters.get("sort") == "sla":  # earliest open deadline first; leads without one have nothing to sort by
         leads, key = leads.filter(sla_due_at__isnull=False), "sla_due_at"
