@@ -8,6 +8,7 @@ from django.conf import settings
 from playwright.sync_api import expect
 
 from leadwerk.accounts.roles import Role
+from tests.e2e.helpers import console_errors, login, shoot
 from tests.factories import MembershipFactory, TenantFactory, UserFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, available_apps=settings.INSTALLED_APPS)]
@@ -34,25 +35,6 @@ def pipeline():
         leads[name] = lead
     services.lead_transition(lead=leads["Keller"], by=manager, to="accepted")
     return user, leads
-
-
-def login(page, live_server, user) -> None:
-    page.set_default_timeout(60_000)  # the shared test machine can be slow; the assertions stay the same
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=login]", user.email)
-    page.fill("input[name=password]", "correct-horse-battery")
-    page.click("main button[type=submit]:not(.lang-button)")
-    expect(page.locator("header.topbar")).to_be_visible()
-
-
-def shoot(page, path) -> None:
-    page.evaluate("window.scrollTo(0, 0)")
-    page.screenshot(path=str(path), full_page=True)
-
-
-def console_errors(page) -> list[str]:
-    """Console errors but Chromium's note on the deliberate 422 answer to a refused move (not a page error)."""
-    return [e for e in page.console_errors if "the server responded with a status of 422" not in e]
 
 
 def card(page, name: str):

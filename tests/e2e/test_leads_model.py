@@ -7,22 +7,10 @@ from django.conf import settings
 from playwright.sync_api import expect
 
 from leadwerk.accounts.roles import Role
+from tests.e2e.helpers import login, shoot
 from tests.factories import MembershipFactory, TenantFactory, UserFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, available_apps=settings.INSTALLED_APPS)]
-
-
-def login(page, live_server, user) -> None:
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=login]", user.email)
-    page.fill("input[name=password]", "correct-horse-battery")
-    page.click("main button[type=submit]:not(.lang-button)")
-    expect(page.locator("header.topbar")).to_be_visible()
-
-
-def shoot(page, path) -> None:
-    page.evaluate("window.scrollTo(0, 0)")
-    page.screenshot(path=str(path), full_page=True)
 
 
 @pytest.mark.parametrize(("width", "name"), [(1366, "desktop"), (390, "phone")])

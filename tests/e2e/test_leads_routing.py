@@ -8,6 +8,7 @@ from django.conf import settings
 from playwright.sync_api import expect
 
 from leadwerk.accounts.roles import Role
+from tests.e2e.helpers import console_errors, login, shoot
 from tests.factories import MembershipFactory, TeamFactory, TenantFactory, UserFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, available_apps=settings.INSTALLED_APPS)]
@@ -22,23 +23,6 @@ def max_weber():
     MembershipFactory(tenant=tenant, role=Role.SALES, team=sued, user=UserFactory(full_name="Sina Berger"))
     MembershipFactory(tenant=tenant, role=Role.SALES, team=sued, user=UserFactory(full_name="Paul Huber"))
     return user
-
-
-def login(page, live_server, user) -> None:
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=login]", user.email)
-    page.fill("input[name=password]", "correct-horse-battery")
-    page.click("main button[type=submit]:not(.lang-button)")
-    expect(page.locator("header.topbar")).to_be_visible()
-
-
-def shoot(page, path) -> None:
-    page.evaluate("window.scrollTo(0, 0)")
-    page.screenshot(path=str(path), full_page=True)
-
-
-def console_errors(page) -> list[str]:
-    return [e for e in page.console_errors if "the server responded with a status of 422" not in e]
 
 
 @pytest.mark.parametrize(("width", "name"), [(1366, "desktop"), (390, "phone")])

@@ -10,6 +10,7 @@ from django.conf import settings
 from playwright.sync_api import expect
 
 from leadwerk.accounts.roles import Role
+from tests.e2e.helpers import login, shoot
 from tests.factories import MembershipFactory, PersonFactory, TenantFactory, UserFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, available_apps=settings.INSTALLED_APPS)]
@@ -45,14 +46,6 @@ def lena():
     return user
 
 
-def login(page, live_server, user) -> None:
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=login]", user.email)
-    page.fill("input[name=password]", "correct-horse-battery")
-    page.click("main button[type=submit]:not(.lang-button)")
-    expect(page.locator("header.topbar")).to_be_visible()
-
-
 def console_errors(page) -> list[str]:
     """Console errors, less two kinds of expected noise: Chromium's note on the deliberate 422 answer to an
     invalid form, and htmx's report of a live count it aborted because a newer one replaced it
@@ -61,12 +54,6 @@ def console_errors(page) -> list[str]:
     aborted = [i for i, e in enumerate(errors) if e.startswith("htmx:sendAbort")]
     drop = {j for i in aborted for j in (i - 1, i) if errors[j].startswith(("htmx:afterRequest", "htmx:sendAbort"))}
     return [e for i, e in enumerate(errors) if i not in drop]
-
-
-def shoot(page, path) -> None:
-    """A full-page screenshot from the top (scrolled down, the sticky top bar lands mid-picture)."""
-    page.evaluate("window.scrollTo(0, 0)")
-    page.screenshot(path=str(path), full_page=True)
 
 
 def settled(page, appeared) -> None:
