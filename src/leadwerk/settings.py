@@ -196,6 +196,8 @@ else:
 # Tests run tasks at once, but through the real storage (SQLite file or Redis).
 HUEY |= {"immediate": TESTING, "immediate_use_memory": False, "utc": True}
 HUEY["consumer"] = {"workers": env_int("LEADWERK_WORKER_THREADS", 2, minimum=1), "worker_type": "thread"}
+# Size of the demo tenants in percent (100: 20,000 people and 5,000 leads each); smaller loads faster.
+DEMO_PERCENT = env_int("LEADWERK_DEMO_PERCENT", 100, minimum=1)
 TASKS = {
     "default": {"BACKEND": "huey.contrib.djhuey.tasks_backend.HueyBackend", "OPTIONS": {"enqueue_on_commit": True}}
 }

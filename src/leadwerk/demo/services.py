@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from auditlog.context import disable_auditlog
+from django.conf import settings
 from django.db import transaction
 
 from leadwerk.accounts import services as account_services
@@ -23,7 +24,7 @@ from leadwerk.contacts.models import (
 )
 
 from .contacts import contacts_counts, contacts_load
-from .leads import leads_counts, leads_delete, leads_load
+from .leads import DEMO_LEADS, leads_counts, leads_delete, leads_load
 from .model import model_delete, model_load
 from .questions import questions_load
 from .routing import routing_delete, routing_load
@@ -122,9 +123,15 @@ def demo_load() -> list[tuple[str, str, str]]:
                 if lead:
                     team.lead = lead
                     team.save(update_fields=["lead", "updated_at"])
-        contacts_load(tenant, people=DEMO_PEOPLE, organizations=DEMO_ORGANIZATIONS, seed=spec.seed)
+        percent = settings.DEMO_PERCENT
+        contacts_load(
+            tenant,
+            people=DEMO_PEOPLE * percent // 100,
+            organizations=max(DEMO_ORGANIZATIONS * percent // 100, 30),
+            seed=spec.seed,
+        )
         segments_load(tenant)
-        leads_load(tenant, seed=spec.seed)
+        leads_load(tenant, seed=spec.seed, count=DEMO_LEADS * percent // 100)
         questions_load(tenant)
         scoring_load(tenant)  # grades before SLA deadlines: policies are per grade
         sla_load(tenant)
