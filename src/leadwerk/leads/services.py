@@ -202,12 +202,14 @@ def lead_capture(
         at=captured_at,
     )
     scoring.lead_score(new, by=by)  # before the SLAs and routing: both may depend on the grade
-    sla.lead_sla_apply(lead=new)
+    routed = None
     if new.owner_id is None:
         # Routing comes last: its rules may test the grade that scoring has just given.
         from .routing import lead_route  # routing imports this module
 
-        lead_route(new)
+        routed = lead_route(new)
+    if routed is None:
+        sla.lead_sla_apply(lead=new)  # an assignment by routing has applied them already
     return CaptureResult(lead=new, created=True, person_created=person_created, match=match)
 
 
