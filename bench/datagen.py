@@ -523,6 +523,20 @@ print(json.dumps({
 """
 
 
+def _cached_meta(path: Path, meta_path: Path, params: dict) -> dict | None:
+    """The cached database's metadata if it was built with ``params`` (migrated to the current code), else None."""
+    if not (path.exists() and meta_path.exists()):
+        return None
+    meta = json.loads(meta_path.read_text())
+    if meta.get("params") != params:
+        return None
+    if meta.get("migrations") != _migration_state():
+        _run(["uv", "run", "leadwerk", "migrate", "--no-input"], bench_env(path))
+        meta["migrations"] = _migration_state()
+        meta_path.write_text(json.dumps(meta, indent=1))
+    return meta
+
+
 def build_people_db(path: Path, n: int, *, seed: int = 1, duplicate_rate: float = 0.0) -> BenchDB:
     """A migrated SQLite database with a "bench" tenant, an admin and a marketing user, 20,000 companies and
     ``n`` people (``duplicate_rate`` of them near-duplicates of earlier ones; true pairs in ``<path>.truth.csv``).
@@ -539,14 +553,9 @@ def _build_people_db(path: Path, n: int, *, seed: int, duplicate_rate: float) ->
     meta_path = path.with_name(path.name + ".meta.json")
     truth_path = path.with_name(path.name + ".truth.csv") if duplicate_rate > 0 else None
     params = {"n": n, "seed": seed, "duplicate_rate": duplicate_rate, "version": GENERATOR_VERSION}
-    if path.exists() and meta_path.exists():
-        meta = json.loads(meta_path.read_text())
-        if meta.get("params") == params:
-            if meta.get("migrations") != _migration_state():
-                _run(["uv", "run", "leadwerk", "migrate", "--no-input"], bench_env(path))
-                meta["migrations"] = _migration_state()
-                meta_path.write_text(json.dumps(meta, indent=1))
-            return BenchDB(path, meta["tenant_id"], meta["membership_id"], truth_path, meta["marketing_id"], n)
+    meta = _cached_meta(path, meta_path, params)
+    if meta is not None:
+        return BenchDB(path, meta["tenant_id"], meta["membership_id"], truth_path, meta["marketing_id"], n)
     for stale in (path, meta_path, truth_path, Path(f"{path}-wal"), Path(f"{path}-shm")):
         if stale is not None and stale.exists():
             stale.unlink()
@@ -887,14 +896,9 @@ def _build_leads_db(path: Path, n: int, *, people_n: int, seed: int, history: bo
     }
     if not history:
         params["history"] = False
-    if path.exists() and meta_path.exists():
-        meta = json.loads(meta_path.read_text())
-        if meta.get("params") == params:
-            if meta.get("migrations") != _migration_state():
-                _run(["uv", "run", "leadwerk", "migrate", "--no-input"], bench_env(path))
-                meta["migrations"] = _migration_state()
-                meta_path.write_text(json.dumps(meta, indent=1))
-            return _leads_db(path, meta)
+    meta = _cached_meta(path, meta_path, params)
+    if meta is not None:
+        return _leads_db(path, meta)
     people_db = build_people_db(path.with_name(f"people-{people_n}.sqlite3"), people_n, seed=seed)
     for stale in (path, meta_path, Path(f"{path}-wal"), Path(f"{path}-shm")):
         if stale.exists():
