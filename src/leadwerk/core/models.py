@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Self
 
 from django.db import models
+from django.utils.hashable import make_hashable
+from django.utils.translation import get_language
 
 if TYPE_CHECKING:
     from leadwerk.accounts.models import Membership
@@ -23,6 +26,12 @@ class TenantQuerySet(models.QuerySet):
         return self.none()
 
 
+@functools.cache
+def _choice_labels(field: models.Field, language: str | None) -> dict:
+    """The field's choices as value → label in ``language`` (fields and their choices are fixed per process)."""
+    return {make_hashable(value): str(label) for value, label in field.flatchoices}
+
+
 class TenantModel(models.Model):
     """Abstract base for every domain row: a non-null tenant that cannot be deleted under it."""
 
@@ -34,6 +43,15 @@ class TenantModel(models.Model):
 
     class Meta:
         abstract = True
+
+    def _get_FIELD_display(self, field: models.Field) -> str:
+        """``get_status_display()`` and friends from a per-language table of the field's labels.
+
+        Django's own builds a dict of the choices on every call, and hashing its lazy labels translates each
+        of them: about 0.4 ms a call, 40 ms for the 100 labels of an inbox page.
+        """
+        value = getattr(self, field.attname)
+        return _choice_labels(field, get_language()).get(make_hashable(value), value)
 
     def get_additional_data(self) -> dict:
         """Stored with every audit entry so the audit log can be read per tenant."""

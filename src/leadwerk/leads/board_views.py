@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy
 
 from leadwerk.accounts.decorators import tenant_view
 from leadwerk.core.exceptions import DomainError
+from leadwerk.core.links import pk_url
 from leadwerk.core.paging import keyset_paginate
 
 from . import services, states
@@ -103,7 +104,7 @@ def _counts(base, since: dt.datetime) -> dict[str, int]:
 
 
 def _cards(qs):
-    return qs.select_related("person", "organization", "interest", "owner__user")
+    return qs.for_rows()
 
 
 def _board_context(request: HttpRequest, filters: dict, **extra) -> dict:
@@ -116,7 +117,7 @@ def _board_context(request: HttpRequest, filters: dict, **extra) -> dict:
     for status in states.BOARD:
         leads, key = _column_leads(base, status, since)
         page = keyset_paginate(_cards(leads), key=key, cursor=None, size=CARDS) if counts.get(status) else None
-        _with_moves(page)
+        _with_links(request, page)
         columns.append(
             {
                 "status": status,
@@ -125,6 +126,7 @@ def _board_context(request: HttpRequest, filters: dict, **extra) -> dict:
                 "page": page,
                 "closed": status in BOARD_CLOSED,
                 "needs_input": status in NEEDS_INPUT,
+                "moves": _moves()[status],
             }
         )
     return {
@@ -142,11 +144,14 @@ def _board_context(request: HttpRequest, filters: dict, **extra) -> dict:
     }
 
 
-def _with_moves(page):
-    """Each card carries where it can go (for its keyboard menu)."""
+def _with_links(request: HttpRequest, page):
+    """Each card's links. Where a card can go is its column's: the keyboard menu is rendered once per column
+    (a <template> that board.js copies into a card's menu when it opens), not once per card."""
     if page is not None:
+        detail = pk_url("leads:lead_detail", tenant=request.tenant.slug)
+        move = pk_url("leads:board_move", tenant=request.tenant.slug)
         for lead in page.items:
-            lead.moves = _moves()[lead.status]
+            lead.detail_url, lead.move_url = detail(lead.pk), move(lead.pk)
     return page
 
 
@@ -166,9 +171,14 @@ def lead_board(request: HttpRequest) -> HttpResponse:
         since = timezone.now() - dt.timedelta(days=CLOSED_DAYS)
         base = lead_filter(membership=request.membership, filters=filters, statuses=False)
         leads, key = _column_leads(base, column, since)
-        page = _with_moves(keyset_paginate(_cards(leads), key=key, cursor=filters.get("cursor"), size=CARDS))
+        page = keyset_paginate(_cards(leads), key=key, cursor=filters.get("cursor"), size=CARDS)
         context = _board_extras(request, filters)
-        context["col"] = {"status": column, "page": page, "closed": column in BOARD_CLOSED}
+        context["col"] = {
+            "status": column,
+            "page": _with_links(request, page),
+            "closed": column in BOARD_CLOSED,
+            "moves": _moves()[column],
+        }
         return render(request, "leads/board.html#board-cards", context)
     template = "leads/board.html#board" if request.htmx and not request.htmx.boosted else "leads/board.html"
     return render(request, template, _board_context(request, filters))

@@ -25,6 +25,15 @@ def _reads_leads(membership: Membership | None) -> bool:
     return membership is not None and membership.is_active and membership.role in LEAD_READERS
 
 
+ROW_FIELDS = (
+    "tenant_id", "status", "version", "title", "channel", "rating", "grade", "score", "captured_at",
+    "closed_at", "next_follow_up_at", "first_contact_at", "speed_to_lead_seconds", "sla_flags", "sla_due_at",
+    "sla_first_contact_due", "sla_accept_due", "sla_outcome_due", "team_id",
+    "person__first_name", "person__last_name", "organization__name", "interest__name",
+    "owner__user__full_name", "owner__user__email",
+)  # fmt: skip
+
+
 class LeadQuerySet(TenantQuerySet):
     def visible_to(self, membership: Membership | None) -> Self:
         if not _reads_leads(membership):
@@ -38,6 +47,11 @@ class LeadQuerySet(TenantQuerySet):
         from .states import OPEN
 
         return self.filter(status__in=OPEN)
+
+    def for_rows(self) -> Self:
+        """What an inbox row or a board card shows, and no more: the wide rest (JSON answers, attributes,
+        the person's address) is neither read nor decoded. Half the time of a 108-card board went there."""
+        return self.select_related("person", "organization", "interest", "owner__user").only(*ROW_FIELDS)
 
 
 class LeadRowQuerySet(TenantQuerySet):

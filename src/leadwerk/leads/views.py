@@ -51,9 +51,7 @@ def lead_inbox(request: HttpRequest) -> HttpResponse:
     view = filters.get("view") or bulk.default_view(me)
     status = filters.get("status") or "open"
     # The bulk actions' "all matching the filter" uses the same function, so it selects what the inbox shows.
-    leads = bulk.lead_filter(membership=me, filters=filters).select_related(
-        "person", "organization", "interest", "owner__user"
-    )
+    leads = bulk.lead_filter(membership=me, filters=filters).for_rows()
     key = "-score" if filters.get("sort") == "score" else "-pk"
     if filters.get("sort") == "sla":  # earliest open deadline first; leads without one have nothing to sort by
         leads, key = leads.filter(sla_due_at__isnull=False), "sla_due_at"

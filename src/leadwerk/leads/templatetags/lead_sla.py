@@ -5,6 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 from django import template
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from leadwerk.leads.sla import duration_text, sla_state
@@ -14,10 +18,23 @@ register = template.Library()
 TONES = {"overdue": "badge-off", "soon": "badge-warn", "due": "", "met": "badge-ok", "late": "badge-warn"}
 
 
-@register.inclusion_tag("leads/_sla_badge.html")
-def sla_badge(lead, now=None) -> dict:
+@register.simple_tag
+def sla_badge(lead, now=None) -> str:
+    """A simple tag rather than an included template: it renders once per inbox row and board card."""
     state = sla_state(lead, now)
-    return {"state": state, "css": TONES.get(state.tone, "") if state else ""}
+    if state is None:
+        return ""
+    title = ""
+    if state.due:
+        due = date_format(timezone.localtime(state.due), "SHORT_DATETIME_FORMAT")
+        title = format_html(' title="{}"', _("Due %(due)s") % {"due": due})
+    return format_html(
+        '<span class="badge {}" data-testid="sla-badge" data-sla="{}"{}>{}</span>',
+        TONES.get(state.tone, ""),
+        state.tone,
+        title,
+        state.text,
+    )
 
 
 @register.filter

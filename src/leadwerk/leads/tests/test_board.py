@@ -170,8 +170,16 @@ def test_stale_card_is_refused_with_who_changed_it(client, tenant, manager, admi
 
 def test_keyboard_menu_lists_the_allowed_moves(client, tenant, manager, board):
     html = login(client, manager).get(url(tenant)).content.decode()
-    assert "Move to…" in html and 'name="to" value="qualifying"' in html
-    assert f"/leads/board/{board['accepted'].pk}/move/?to=lost" in html  # needs input: a dialog link
+    # One menu per column (board.js copies it into a card's menu with the card's move URL and version) ...
+    new_menu = html.split('<template id="menu-new"')[1].split("</template>")[0]
+    assert 'name="to" value="qualifying"' in new_menu and 'value="won"' not in new_menu
+    accepted_menu = html.split('<template id="menu-accepted"')[1].split("</template>")[0]
+    assert 'data-to="lost"' in accepted_menu and 'name="to" value="lost"' not in accepted_menu  # needs a dialog
+    # ... and each card carries where its moves go; without script its menu leads to the lead page.
+    lead = board["accepted"]
+    assert f'data-move-url="/{tenant.slug}/leads/board/{lead.pk}/move/"' in html
+    assert "Move to…" in html
+    assert f'<a href="/{tenant.slug}/leads/{lead.pk}/">Change the status on the lead page' in html
 
 
 def test_marketing_reads_the_board_but_cannot_move(client, tenant, marketing, board):

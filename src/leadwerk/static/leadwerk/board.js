@@ -130,6 +130,25 @@
     if (column.dataset.needsInput === "1") { askFor(card, to); } else { move(card, to); }
   });
 
+  // A card's "Move to" menu is its column's <template>, copied in when the menu first opens (one menu per
+  // column in the page instead of one per card). Without script the menu links to the lead page instead.
+  document.addEventListener("toggle", function (event) {
+    var menu = event.target;
+    if (!menu.matches || !menu.matches("details.board-menu") || !menu.open || menu.dataset.filled) { return; }
+    var card = menu.closest(".board-card");
+    var template = document.getElementById("menu-" + menu.dataset.menu);
+    if (!card || !template) { return; }
+    var form = template.content.firstElementChild.cloneNode(true);
+    form.action = card.dataset.moveUrl;
+    form.elements.version.value = card.dataset.version;
+    form.querySelectorAll("a[data-to]").forEach(function (link) {
+      link.href = card.dataset.moveUrl + link.getAttribute("href");
+    });
+    var fallback = menu.querySelector("[data-menu-fallback]");
+    if (fallback) { fallback.replaceWith(form); } else { menu.appendChild(form); }
+    menu.dataset.filled = "1";
+  }, true);
+
   // The "Move to" menu and the dialog's form: sent by fetch so the board updates in place.
   document.addEventListener("submit", function (event) {
     var form = event.target.closest("form[data-board-move]");
