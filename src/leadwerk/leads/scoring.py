@@ -634,7 +634,7 @@ def _score_rows(engine: Engine, leads, lead_ids, now: dt.datetime) -> list[Score
 
 
 def _write_changes(
-    engine: Engine, results: list[Scored], *, by: Membership | None, reason: str, now
+    engine: Engine, results: list[Scored], *, by: Membership | int | None, reason: str, now
 ) -> tuple[int, int]:
     """One executemany UPDATE for the changed rows, one bulk INSERT of score events for changed scores/grades.
 
@@ -648,13 +648,13 @@ def _write_changes(
     stamp = ops.adapt_datetimefield_value(now)
     json_param = "CAST(%s AS jsonb)" if connection.vendor == "postgresql" else "%s"
     leads_table, events_table = ops.quote_name(Lead._meta.db_table), ops.quote_name(LeadEvent._meta.db_table)
-    actor = by.pk if by else None
+    actor = by.pk if isinstance(by, Membership) else by
     kind, reason = LeadEvent.Kind.SCORE.value, reason[:300]
     # Grades are A–D or empty, so the JSON needs no escaping.
     events = [
         (engine.tenant_id, stamp, stamp, r.lead_id, kind, stamp, actor,
          f'{{"score": {r.before[0]}, "grade": "{r.before[1]}"}}', f'{{"score": {r.score}, "grade": "{r.grade}"}}',
-         reason)
+         reason, r.lead_id, r.version)
         for r in changed
         if r.before != (r.score, r.grade)
     ]  # fmt: skip
@@ -665,9 +665,12 @@ def _write_changes(
             [(r.score, r.grade, r.points, stamp, r.lead_id, r.version) for r in changed],
         )
         if events:
+            # The rows were read outside this transaction: an event only where the update above applied, i.e.
+            # where nobody changed the lead since (same version guard; a score write keeps the version).
             cursor.executemany(
                 f"INSERT INTO {events_table} (tenant_id, created_at, updated_at, lead_id, kind, at, actor_id, "  # noqa: S608
-                f"before, after, reason) VALUES (%s, %s, %s, %s, %s, %s, %s, {json_param}, {json_param}, %s)",
+                f"before, after, reason) SELECT %s, %s, %s, %s, %s, %s, %s, {json_param}, {json_param}, %s "
+                f"FROM {leads_table} WHERE id = %s AND version = %s",
                 events,
             )
     return len(changed), len(events)
@@ -730,34 +733,91 @@ def score_recompute(
     now: dt.datetime | None = None,
     chunk: int = CHUNK,
     progress: Callable[[int, int], None] | None = None,
+    processes: int | None = None,
 ) -> RecomputeCounts:
     """Recompute every lead of a tenant, chunk by chunk (by id range), writing only rows that changed.
 
-    Each chunk is its own transaction, so a long run never holds the write lock for long."""
+    A chunk is read and scored outside any transaction and written in a short one of its own, guarded by the
+    lead versions read, so a long run never holds the write lock for long and never overwrites an edit made
+    meanwhile. Large tenants are split over ``processes`` (default ``settings.SCORING_PROCESSES``): scoring
+    is Python work, one core per process.
+    """
     started = time.perf_counter()
     now = now or timezone.now()
-    engine = engine_build(tenant_id)
     counts = RecomputeCounts()
     bounds = Lead.objects.filter(tenant_id=tenant_id).aggregate(lo=Min("id"), hi=Max("id"))
     if bounds["lo"] is None:
         return counts
-    reason = _("recompute")
     lo, hi = bounds["lo"], bounds["hi"]
-    start = lo
-    while start <= hi:
-        end = start + chunk - 1
-        leads = Lead.objects.filter(tenant_id=tenant_id, id__gte=start, id__lte=end)
-        with transaction.atomic():
-            results = _score_rows(engine, leads, (start, end), now)
-            changed, events = _write_changes(engine, results, by=by, reason=reason, now=now)
-        counts.leads += len(results)
+    ranges = [(start, min(start + chunk - 1, hi)) for start in range(lo, hi + 1, chunk)]
+    workers = _recompute_processes(processes, hi - lo + 1, len(ranges))
+    reason = _("recompute")  # in the caller's language, in every process
+    done = 0
+    if workers > 1:
+        by_id = by.pk if by else None
+        results = _recompute_in_processes(tenant_id, ranges, by_id=by_id, reason=reason, now=now, processes=workers)
+    else:
+        engine = engine_build(tenant_id)
+        results = (_recompute_range(engine, start, end, by=by, reason=reason, now=now) for start, end in ranges)
+    for (start, end), (leads, changed, events) in results:
+        counts.leads += leads
         counts.changed += changed
         counts.events += events
+        done += end - start + 1
         if progress:
-            progress(min(end, hi) - lo + 1, hi - lo + 1)
-        start = end + 1
+            progress(done, hi - lo + 1)
     counts.seconds = round(time.perf_counter() - started, 2)
     return counts
+
+
+PARALLEL_MIN_LEADS = 100_000  # below this, starting processes costs more than it saves
+
+
+def _recompute_processes(processes: int | None, span: int, chunks: int) -> int:
+    """How many processes a recompute uses: one for small tenants, inside a transaction (other processes
+    would not see its uncommitted rows) and on an in-memory database (they would not see it at all)."""
+    from django.conf import settings
+
+    wanted = processes if processes is not None else settings.SCORING_PROCESSES
+    if processes is None and span < PARALLEL_MIN_LEADS:
+        return 1
+    if connection.in_atomic_block or (connection.vendor == "sqlite" and connection.is_in_memory_db()):
+        return 1
+    return max(1, min(wanted, chunks))
+
+
+def _recompute_range(
+    engine: Engine, start: int, end: int, *, by: Membership | int | None, reason: str, now: dt.datetime
+) -> tuple[tuple[int, int], tuple[int, int, int]]:
+    leads = Lead.objects.filter(tenant_id=engine.tenant_id, id__gte=start, id__lte=end)
+    results = _score_rows(engine, leads, (start, end), now)
+    with transaction.atomic():
+        changed, events = _write_changes(engine, results, by=by, reason=reason, now=now)
+    return (start, end), (len(results), changed, events)
+
+
+def _recompute_in_processes(
+    tenant_id: int, ranges: list, *, by_id: int | None, reason: str, now: dt.datetime, processes: int
+):
+    """The chunks over a pool of fresh processes (spawned, not forked: the worker runs threads), each with
+    its own database connection to the same database, the calling process's (a test database, too)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    from . import scoring_processes
+
+    database = connection.settings_dict["NAME"]
+    connection.close()  # no connection is shared with the children
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(
+        processes, mp_context=context, initializer=scoring_processes.setup, initargs=(database,)
+    ) as pool:
+        futures = [
+            pool.submit(scoring_processes.score_range, tenant_id, start, end, by_id, reason, now)
+            for start, end in ranges
+        ]
+        for future in as_completed(futures):
+            yield future.result()
 
 
 # --- configuration services (admins and managers) ---------------------------------------------------------

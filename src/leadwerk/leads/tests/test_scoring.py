@@ -7,6 +7,7 @@ import json
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 from tests.factories import OrganizationFactory
 
@@ -253,6 +254,40 @@ def test_bulk_recompute_equals_per_lead_recompute(manager, tenant, other_tenant)
     again = scoring.score_recompute(tenant.pk, now=now)
     assert (again.changed, again.events) == (0, 0)
     assert LeadEvent.objects.filter(kind="score", reason="recompute").count() == 4
+
+
+def test_recompute_leaves_a_lead_edited_meanwhile_to_its_own_hook(manager, tenant):
+    lead = capture(manager, rating="hot")
+    rule(tenant, "lead.rating", "eq", "hot", 30)  # after the capture: only a recompute scores it
+    now = timezone.now()
+    engine = scoring.engine_build(tenant.pk)
+    results = scoring._score_rows(engine, Lead.objects.filter(pk=lead.pk), [lead.pk], now)  # read ...
+    Lead.objects.filter(pk=lead.pk).update(version=lead.version + 1)  # ... someone saves the lead ...
+    changed = scoring._write_changes(engine, results, by=None, reason="recompute", now=now)  # ... then write
+    lead.refresh_from_db()
+    assert changed == (1, 1)  # what the chunk tried
+    assert lead.score == 0 and not LeadEvent.objects.filter(lead=lead, kind="score", reason="recompute").exists()
+
+
+@pytest.mark.django_db(transaction=True, available_apps=settings.INSTALLED_APPS)
+def test_recompute_split_over_processes_scores_like_one_process(manager, tenant):
+    from django.db import connection
+
+    if connection.vendor == "sqlite" and connection.is_in_memory_db():
+        pytest.skip("the processes need a database file or server they can open (CI runs this on PostgreSQL)")
+    for i, rating in enumerate(["hot", "warm", "", "hot", "cold", "hot", "warm"]):
+        capture(manager, person={**PERSON, "email": f"p{i}@example.de"}, rating=rating)
+    rule(tenant, "lead.rating", "in", ["hot", "warm"], 30)
+    rule(tenant, "lead.rating", "eq", "hot", 45)
+    now = timezone.now()
+    counts = scoring.score_recompute(tenant.pk, now=now, chunk=2, processes=2)
+    assert (counts.leads, counts.changed, counts.events) == (7, 7, 7)
+    split = dict(Lead.objects.filter(tenant=tenant).values_list("pk", "score"))
+    assert sorted(split.values()) == [0, 0, 30, 30, 75, 75, 75]
+    # The same scores as in one process: a recompute in one process finds nothing to change.
+    again = scoring.score_recompute(tenant.pk, now=now, processes=1)
+    assert (again.changed, again.events) == (0, 0)
+    assert LeadEvent.objects.filter(kind="score", reason="recompute").count() == 7
 
 
 def test_recompute_of_an_empty_tenant(tenant):
