@@ -14,7 +14,6 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
-from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -34,7 +33,7 @@ from .models import InterestCategory, Lead
 from .roles import LEAD_READERS, LEAD_WORKERS
 from .states import Status
 
-CARDS = 12
+CARDS = 10
 CLOSED_DAYS = 30
 BOARD_CLOSED = frozenset(s for s in states.BOARD if s in states.CLOSED)
 # Moves that need more than the target status: they open a dialog before anything changes.
@@ -94,12 +93,18 @@ def _column_leads(base, status: str, since: dt.datetime):
     return leads, "-score"
 
 
+COUNT_CAP = 1000  # a column counts up to here and shows "1,000+" beyond
+
+
 def _counts(base, since: dt.datetime) -> dict[str, int]:
-    """Two GROUP BYs on the status index: open columns, and the closed columns of the last CLOSED_DAYS days."""
-    open_statuses = [s for s in states.BOARD if s not in BOARD_CLOSED]
-    counts = dict(base.filter(status__in=open_statuses).values_list("status").annotate(n=Count("pk")).order_by())
-    closed = base.filter(status__in=BOARD_CLOSED, closed_at__gte=since)
-    counts.update(closed.values_list("status").annotate(n=Count("pk")).order_by())
+    """Leads per column, each counted on its index up to COUNT_CAP + 1 entries: a column of 45,000 leads in
+    progress shows "1,000+" instead of costing a 40 ms count of every open lead on each page view."""
+    counts = {}
+    for status in states.BOARD:
+        leads = base.filter(status=status)
+        if status in BOARD_CLOSED:
+            leads = leads.filter(closed_at__gte=since)
+        counts[status] = leads.order_by()[: COUNT_CAP + 1].count()
     return counts
 
 
@@ -122,7 +127,8 @@ def _board_context(request: HttpRequest, filters: dict, **extra) -> dict:
             {
                 "status": status,
                 "label": labels[status],
-                "count": counts.get(status, 0),
+                "count": min(counts.get(status, 0), COUNT_CAP),
+                "more_than": counts.get(status, 0) > COUNT_CAP,
                 "page": page,
                 "closed": status in BOARD_CLOSED,
                 "needs_input": status in NEEDS_INPUT,

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,7 +23,7 @@ from leadwerk.accounts.services import audit_note
 from leadwerk.core.exceptions import DomainError, PermissionDenied, ValidationFailed
 
 from . import services, states
-from .models import FollowUp, Lead, LeadReason
+from .models import FollowUp, InterestCategory, Lead, LeadReason
 from .roles import LEAD_ADMINS, LEAD_READERS, LEAD_READERS_ALL, LEAD_WORKERS
 from .states import Status
 
@@ -49,12 +49,10 @@ def lead_filter(*, membership: Membership, filters: Mapping[str, Any], statuses:
 
     ``statuses=False`` leaves the status alone (the board's columns are the statuses).
     """
-    leads = Lead.objects.visible_to(membership)
-    match filters.get("view") or default_view(membership):
-        case "mine":
-            leads = leads.filter(owner=membership)
-        case "team":
-            leads = leads.filter(Q(team_id=membership.team_id) if membership.team_id else Q(owner=membership))
+    view = filters.get("view") or default_view(membership)
+    # "mine" and "team" are views of visible_to itself: within the role's wall, on the view's own index.
+    leads = Lead.objects.visible_to(membership, view=view if view in ("mine", "team") else None)
+    match view:
         case "unassigned":
             leads = leads.filter(owner__isnull=True, team__isnull=True)
         case "overdue":
@@ -63,7 +61,9 @@ def lead_filter(*, membership: Membership, filters: Mapping[str, Any], statuses:
         status = filters.get("status") or "open"
         leads = leads.filter(status__in=states.OPEN) if status == "open" else leads.filter(status=status)
     if filters.get("interest"):
-        leads = leads.filter(interest__key=filters["interest"])
+        # By id, not through a join on the key: the planner then counts on (tenant, interest, status).
+        interest = InterestCategory.objects.visible_to(membership).filter(key=filters["interest"]).first()
+        leads = leads.filter(interest=interest) if interest else leads.none()
     if filters.get("grade"):
         leads = leads.filter(grade=filters["grade"])
     if filters.get("sla"):

@@ -201,8 +201,9 @@ class Lead(TenantModel):
         verbose_name_plural = _("leads")
         indexes = [
             models.Index(fields=["tenant", "status", "id"], name="lead_status"),
-            models.Index(fields=["tenant", "owner", "status"], name="lead_owner_status"),
-            models.Index(fields=["tenant", "team", "status"], name="lead_team_status"),
+            # closed_at last: the board counts "won/lost in the last 30 days" of a member or team on the index
+            models.Index(fields=["tenant", "owner", "status", "closed_at"], name="lead_owner_status_closed"),
+            models.Index(fields=["tenant", "team", "status", "closed_at"], name="lead_team_status_closed"),
             models.Index(fields=["tenant", "person", "status"], name="lead_person_status"),
             models.Index(fields=["tenant", "-score", "-id"], name="lead_score_desc"),  # inbox by score (-score, -pk)
             models.Index(fields=["tenant", "captured_at"], name="lead_captured"),
@@ -212,6 +213,8 @@ class Lead(TenantModel):
             # the pipeline board: best scores per open column; won/lost of the last days by closing time
             models.Index(fields=["tenant", "status", "-score", "-id"], name="lead_status_score"),
             models.Index(fields=["tenant", "status", "closed_at"], name="lead_status_closed"),
+            # The board and inbox filtered by interest: counts per status (and closed since) from the index.
+            models.Index(fields=["tenant", "interest", "status", "closed_at"], name="lead_interest_status"),
         ]
 
     def __str__(self) -> str:

@@ -213,3 +213,16 @@ def test_cards_show_the_sla_badge_of_open_deadlines(client, tenant, manager, boa
     html = login(client, manager).get(url(tenant)).content.decode()
     card = html[html.index(f'id="card-{board["high"].pk}"') :][:3000]
     assert "overdue by" in card
+
+
+def test_a_long_column_counts_up_to_the_cap(client, tenant, manager, board, monkeypatch):
+    from leadwerk.leads import board_views
+
+    monkeypatch.setattr(board_views, "COUNT_CAP", 1)
+    response = login(client, manager).get(url(tenant))
+    new = column(response, "new")
+    assert (new["count"], new["more_than"]) == (1, True)  # two new leads: "1+"
+    assert (column(response, "accepted")["count"], column(response, "accepted")["more_than"]) == (1, False)
+    html = response.content.decode()
+    assert 'data-testid="count-new" title="More than 1 leads">1+</span>' in html
+    assert 'data-testid="count-accepted">1</span>' in html

@@ -181,3 +181,34 @@ def test_nurture_reopen_job_is_scheduled(manager, lead):
     tasks.nurture_reopen.call_local()
     lead.refresh_from_db()
     assert lead.status == "qualifying"
+
+
+def test_mine_and_team_views_stay_inside_each_roles_wall(client, tenant, manager, interest, outsider):
+    from leadwerk.accounts.models import Team
+
+    north, south = Team.objects.create(tenant=tenant, name="Nord"), Team.objects.create(tenant=tenant, name="Süd")
+    seller = MembershipFactory(tenant=tenant, role=Role.SALES, team=north)
+    colleague = MembershipFactory(tenant=tenant, role=Role.SALES, team=north)
+    agent = MembershipFactory(tenant=tenant, role=Role.AGENT, team=north)
+    boss = MembershipFactory(tenant=tenant, role=Role.MANAGER, team=south)
+    leads = {}
+    for name, owner, team in [("Eigen", seller, north), ("Kollege", colleague, north), ("Agent", agent, north),
+                              ("Agent-Süd", agent, south), ("Süd", None, south)]:  # fmt: skip
+        person = {"last_name": name, "email": f"{name.lower()}@example.de"}
+        lead = services.lead_capture(by=manager, person=person, lead={"interest": interest}).lead
+        Lead.objects.filter(pk=lead.pk).update(owner=owner, team=team)
+        leads[name] = lead.pk
+
+    def shown(member, view):
+        login(client, member)
+        return {item.pk for item in client.get(url("lead_inbox", tenant), {"view": view}).context["page"].items}
+
+    ids = lambda *names: {leads[n] for n in names}  # noqa: E731
+    assert shown(seller, "mine") == ids("Eigen")
+    assert shown(seller, "team") == ids("Eigen", "Kollege", "Agent")  # the team's leads, whoever owns them
+    assert shown(agent, "mine") == ids("Agent", "Agent-Süd")
+    assert shown(agent, "team") == ids("Agent")  # an agent sees only own leads, in the team view too
+    assert shown(boss, "team") == ids("Agent-Süd", "Süd")
+    assert shown(boss, "mine") == set()
+    assert Lead.objects.visible_to(outsider, view="team").count() == 0  # another tenant: nothing
+    assert Lead.objects.visible_to(outsider, view="mine").count() == 0
