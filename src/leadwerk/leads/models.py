@@ -206,6 +206,9 @@ class Lead(TenantModel):
             models.Index(fields=["tenant", "team", "status", "closed_at"], name="lead_team_status_closed"),
             models.Index(fields=["tenant", "person", "status"], name="lead_person_status"),
             models.Index(fields=["tenant", "-score", "-id"], name="lead_score_desc"),  # inbox by score (-score, -pk)
+            # "Mine, by score": walks the member's own leads by score (through all leads by score it read 17,000
+            # rows to find a page of a sales user's open ones, 37 ms at 1M leads)
+            models.Index(fields=["tenant", "owner", "-score", "-id"], name="lead_owner_score"),
             models.Index(fields=["tenant", "captured_at"], name="lead_captured"),
             models.Index(fields=["tenant", "sla_due_at"], name="lead_sla_due"),
             # routing: a member's leads assigned this week (weekly capacity)
