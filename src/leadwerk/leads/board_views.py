@@ -108,10 +108,6 @@ def _counts(base, since: dt.datetime) -> dict[str, int]:
     return counts
 
 
-def _cards(qs):
-    return qs.for_rows()
-
-
 def _board_context(request: HttpRequest, filters: dict, **extra) -> dict:
     me = request.membership
     since = timezone.now() - dt.timedelta(days=CLOSED_DAYS)
@@ -121,7 +117,7 @@ def _board_context(request: HttpRequest, filters: dict, **extra) -> dict:
     columns = []
     for status in states.BOARD:
         leads, key = _column_leads(base, status, since)
-        page = keyset_paginate(_cards(leads), key=key, cursor=None, size=CARDS) if counts.get(status) else None
+        page = keyset_paginate(leads.for_rows(), key=key, cursor=None, size=CARDS) if counts.get(status) else None
         _with_links(request, page)
         columns.append(
             {
@@ -177,7 +173,7 @@ def lead_board(request: HttpRequest) -> HttpResponse:
         since = timezone.now() - dt.timedelta(days=CLOSED_DAYS)
         base = lead_filter(membership=request.membership, filters=filters, statuses=False)
         leads, key = _column_leads(base, column, since)
-        page = keyset_paginate(_cards(leads), key=key, cursor=filters.get("cursor"), size=CARDS)
+        page = keyset_paginate(leads.for_rows(), key=key, cursor=filters.get("cursor"), size=CARDS)
         context = _board_extras(request, filters)
         context["col"] = {
             "status": column,
