@@ -151,11 +151,11 @@ def recompute(args) -> dict:
     for run in range(args.runs):
         _reset(tenant.pk)
         cpu = time.process_time()
-        counts = score_recompute(tenant.pk)
+        counts = score_recompute(tenant.pk, processes=args.processes)
         runs.append({**counts.as_dict(), "cpu": round(time.process_time() - cpu, 1)})
         cpu_s = runs[-1]["cpu"]
         print(f"run {run + 1}: {counts.seconds:.1f} s ({cpu_s:.1f} s CPU), {counts.changed:,} changed", flush=True)
-    steady = score_recompute(tenant.pk).as_dict()
+    steady = score_recompute(tenant.pk, processes=args.processes).as_dict()
     print(f"nothing to change: {steady['seconds']:.1f} s, {steady['changed']:,} changed", flush=True)
     grades = _grades(tenant.pk)
     return {
@@ -168,6 +168,7 @@ def recompute(args) -> dict:
         "load": os.getloadavg()[0],
         "steady": steady,
         "grades": grades,
+        "processes": args.processes,
     }
 
 
@@ -204,10 +205,14 @@ Every run starts from unscored leads, so every lead is read, scored, written and
 
 Grades after the run: {grades}.
 
-How: chunks of 20,000 lead ids; per chunk one `values_list` read of the columns the rules need (joins to person
-and organisation only when a rule needs them), one read of the chunk's activities, the rules compiled once into
-closures, one `executemany` UPDATE of the changed rows (guarded by the lead version) and one `bulk_create` of the
-score events; each chunk its own transaction.
+How: chunks of 20,000 lead ids, {result["processes"]} process(es) (`LEADWERK_SCORING_PROCESSES` / `--processes`);
+per chunk, outside any transaction, one read of the columns the rules need (raw rows without Django's per-value
+converters; joins to person and organisation only when a rule needs them) and one read of the chunk's
+activities, the rules compiled once into closures and `score_points` built as JSON text from per-rule fragments;
+then, in a short transaction of its own, one `executemany` UPDATE of the changed rows and one `executemany`
+INSERT … SELECT of the score events, both guarded by the lead version read (an edit made meanwhile wins).
+The run with nothing to change still rewrites the few leads whose decayed engagement points moved since the
+previous run.
 """
     if args.no_write:
         print(text)
@@ -230,6 +235,7 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=1_000_000, help="people under the leads (recompute)")
     parser.add_argument("--source", type=Path, help="use this leads database of build_leads_db (recompute)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--processes", type=int, default=1, help="recompute processes (LEADWERK_SCORING_PROCESSES)")
     parser.add_argument("--no-write", action="store_true")
     args, rest = parser.parse_known_args()
     if args.part in ("recompute", "all"):
