@@ -171,7 +171,12 @@ def write_results(args, db, results, counts: dict) -> None:
         lines.append(
             f"| {name} | {f['p50']:.1f} | {f['p95']:.1f} | {f['cpu50']:.1f} | {f['cpu95']:.1f} | {TARGET_MS} | {met} |"
         )
-    (Path(__file__).parent / "RESULTS.md").write_text("\n".join(lines) + "\n")
+    results_md = Path(__file__).parent / "RESULTS.md"
+    text = "\n".join(lines) + "\n"
+    old = results_md.read_text() if results_md.exists() else ""
+    if "\n## Findings" in old:  # the hand-written reading of the figures stays (update it by hand)
+        text += old[old.index("\n## Findings") :]
+    results_md.write_text(text)
     print("wrote bench/inbox/RESULTS.md")
 
 

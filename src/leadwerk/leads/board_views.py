@@ -14,6 +14,8 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -98,14 +100,26 @@ COUNT_CAP = 1000  # a column counts up to here and shows "1,000+" beyond
 
 def _counts(base, since: dt.datetime) -> dict[str, int]:
     """Leads per column, each counted on its index up to COUNT_CAP + 1 entries: a column of 45,000 leads in
-    progress shows "1,000+" instead of costing a 40 ms count of every open lead on each page view."""
-    counts = {}
+    progress shows "1,000+" instead of costing a 40 ms count of every open lead on each page view.
+
+    The nine capped counts go to the database as one statement of nine scalar subqueries, one round trip
+    instead of nine."""
+    parts, params = [], []
     for status in states.BOARD:
         leads = base.filter(status=status)
         if status in BOARD_CLOSED:
             leads = leads.filter(closed_at__gte=since)
-        counts[status] = leads.order_by()[: COUNT_CAP + 1].count()
-    return counts
+        try:
+            sql, args = leads.order_by().values("pk")[: COUNT_CAP + 1].query.sql_with_params()
+        except EmptyResultSet:  # e.g. an unknown interest: nothing can match
+            parts.append("0")
+            continue
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS capped)")  # noqa: S608  (ORM-compiled SQL, values as params)
+        params.extend(args)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts), params)
+        row = cursor.fetchone()
+    return dict(zip(states.BOARD, row, strict=True))
 
 
 def _board_context(request: HttpRequest, filters: dict, **extra) -> dict:
