@@ -8,6 +8,16 @@ from tests.factories import MembershipFactory, TenantFactory
 from leadwerk.accounts.roles import Role
 
 
+@pytest.fixture(autouse=True)
+def _language_reset():
+    """Each test starts in the default language: a request as a German user leaves German active in the
+    thread (in the server the next request's middleware sets its own), which would leak into the next test."""
+    yield
+    from django.utils import translation
+
+    translation.deactivate()
+
+
 @pytest.fixture
 def tenant(db):
     return TenantFactory(name="Nordstern Automobile AG", slug="nordstern")

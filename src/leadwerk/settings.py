@@ -177,7 +177,12 @@ except Exception as exc:  # dj-database-url raises several types for bad URLs
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     _db["CONN_MAX_AGE"] = 0 if TESTING else 600
     # WAL is switched on per connection in core.apps; IMMEDIATE transactions and a
-    # busy timeout let the web server and the worker write side by side.
+    # busy timeout let the web server and the worker write side by side, and the backend
+    # queues write transactions in turn (core/sqlite/base.py).
+    _db["ENGINE"] = "leadwerk.core.sqlite"
+    # Tests run on an in-memory database per process (Django's default for SQLite; said outright because
+    # pytest-django recognises SQLite by Django's engine name only).
+    _db["TEST"] = {"NAME": ":memory:"}
     _db["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
 elif _db["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured("DATABASE_URL must point to SQLite (sqlite:///…) or PostgreSQL (postgres://…).")

@@ -20,6 +20,7 @@ from leadwerk.accounts.models import AuditEntry, Membership, Tenant
 from leadwerk.accounts.roles import MEMBER_ADMINS
 from leadwerk.accounts.services import audit_note
 from leadwerk.core.exceptions import ValidationFailed
+from leadwerk.core.memo import memoized
 
 from . import normalize as n
 from .exceptions import NotAllowed
@@ -121,9 +122,15 @@ def normalize_organization_data(tenant: Tenant, data: Mapping[str, Any]) -> tupl
 # --- attributes and tags -------------------------------------------------------------------
 
 
+@memoized
+def attribute_definitions(tenant_id: int, record_type: str) -> dict[str, AttributeDefinition]:
+    """The tenant's attribute definitions of one record type, by key."""
+    return {d.key: d for d in AttributeDefinition.objects.filter(tenant_id=tenant_id, record_type=record_type)}
+
+
 def attributes_clean(*, tenant_id: int, record_type: str, values: Mapping[str, Any]) -> dict[str, Any]:
     """Validate tenant-defined attribute values by their type; unknown keys are refused."""
-    definitions = {d.key: d for d in AttributeDefinition.objects.filter(tenant_id=tenant_id, record_type=record_type)}
+    definitions = attribute_definitions(tenant_id, record_type)
     clean: dict[str, Any] = {}
     for key, raw in values.items():
         definition = definitions.get(key)

@@ -16,9 +16,11 @@ from ninja import Field, Header, Query, Router, Schema, Status
 from leadwerk.accounts.models import Membership, Team
 from leadwerk.contacts.models import Organization, Person
 from leadwerk.core.exceptions import Conflict, ValidationFailed, api_field_names
+from leadwerk.core.memo import config_memo
 from leadwerk.core.paging import keyset_paginate
 
 from . import services, sla
+from .config import capture_prefetch
 from .models import Channel, FollowUp, IdempotencyRecord, InterestCategory, Lead, LeadReason
 from .schemas import (
     ActivityIn,
@@ -119,7 +121,8 @@ def _body_hash(payload: LeadCaptureIn) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _capture(request: HttpRequest, payload: LeadCaptureIn) -> tuple[int, dict]:
+def _capture_input(request: HttpRequest, payload: LeadCaptureIn) -> tuple[Person | dict, dict]:
+    """The checked person and lead data of a capture request (reads only: done before its transaction)."""
     if (payload.person is None) == (payload.person_id is None):
         raise ValidationFailed(_("Send either a person or a person_id."), field="person")
     if payload.person_id is not None:
@@ -132,11 +135,15 @@ def _capture(request: HttpRequest, payload: LeadCaptureIn) -> tuple[int, dict]:
         person = _person_data(request, payload.person)
         if not person.get("last_name"):
             raise ValidationFailed(_("Enter the last name."), field="person.last_name")
+    return person, _lead_data(request, payload)
+
+
+def _capture(request: HttpRequest, payload: LeadCaptureIn, person: Person | dict, data: dict) -> tuple[int, dict]:
     with api_field_names(FIELD_NAMES):
         result = services.lead_capture(
             by=request.membership,
             person=person,
-            lead=_lead_data(request, payload),
+            lead=data,
             channel=payload.channel,
             captured_at=payload.captured_at,
         )
@@ -169,13 +176,37 @@ def lead_capture(
     payload: LeadCaptureIn,
     idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
 ):
-    if idempotency_key is None:
-        with transaction.atomic():
-            return Status(*_capture(request, payload))
-    key = idempotency_key.strip()
-    if not key or len(key) > 200:
-        raise ValidationFailed(_("The Idempotency-Key must have 1 to 200 characters."), field="Idempotency-Key")
-    digest = _body_hash(payload)
+    key = None
+    if idempotency_key is not None:
+        key = idempotency_key.strip()
+        if not key or len(key) > 200:
+            raise ValidationFailed(_("The Idempotency-Key must have 1 to 200 characters."), field="Idempotency-Key")
+    # Checking the input and reading the tenant's configuration happen before the transaction: on SQLite a
+    # transaction holds the database's one write lock, and every capture waits for the one before it.
+    with config_memo():
+        digest = _body_hash(payload) if key is not None else ""
+        if key is not None and (answered := _answered(request.membership.tenant_id, key, digest)) is not None:
+            return answered  # a repeat: the first answer, even if the input would no longer pass
+        person, data = _capture_input(request, payload)
+        capture_prefetch(request.membership.tenant_id)
+        if key is None:
+            with transaction.atomic():
+                return Status(*_capture(request, payload, person, data))
+        return _capture_once(request, payload, key, digest, person, data)
+
+
+def _answered(tenant_id: int, key: str, digest: str) -> Status | None:
+    """The stored answer to an earlier request with this key (409 if that one had another body)."""
+    record = IdempotencyRecord.objects.filter(tenant_id=tenant_id, key=key).first()
+    if record is None:
+        return None
+    if record.body_hash != digest:
+        raise Conflict(_("This Idempotency-Key was used with another request body."), field="Idempotency-Key")
+    return Status(record.status_code, record.response)
+
+
+def _capture_once(request: HttpRequest, payload: LeadCaptureIn, key: str, digest: str, person, data) -> Status:
+    """The first request with this key captures; one that raced it here gets the first answer back."""
     tenant_id = request.membership.tenant_id
     with transaction.atomic():
         try:
@@ -183,13 +214,13 @@ def lead_capture(
                 record = IdempotencyRecord.objects.create(tenant_id=tenant_id, key=key, body_hash=digest, status_code=0)
         except IntegrityError:
             # Another request with this key came first; on PostgreSQL the insert waited for it to commit.
-            record = IdempotencyRecord.objects.select_for_update().get(tenant_id=tenant_id, key=key)
-            if record.body_hash != digest:
+            answered = _answered(tenant_id, key, digest)
+            if answered is None:  # it was rolled back after all: the client may send again
                 raise Conflict(
-                    _("This Idempotency-Key was used with another request body."), field="Idempotency-Key"
+                    _("A request with this Idempotency-Key is still running."), field="Idempotency-Key"
                 ) from None
-            return Status(record.status_code, record.response)
-        status, body = _capture(request, payload)
+            return answered
+        status, body = _capture(request, payload, person, data)
         record.status_code, record.response, record.lead_id = status, body, body["lead"]["id"]
         record.save(update_fields=["status_code", "response", "lead", "updated_at"])
     return Status(status, body)

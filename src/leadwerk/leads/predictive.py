@@ -31,6 +31,7 @@ from django.utils.translation import gettext_lazy
 
 from leadwerk.accounts.models import Membership
 from leadwerk.core.exceptions import Conflict, NotFound, ValidationFailed
+from leadwerk.core.memo import memoized
 
 from . import states
 from .models import Lead, LeadEvent, QualificationQuestion, ScoreModel, ScoringSettings
@@ -42,6 +43,7 @@ FORMAT = 1
 OTHER = "__other__"
 
 
+@memoized
 def active_model(tenant_id: int) -> ScoreModel | None:
     """The tenant's active model version, or None while rules alone drive the grade."""
     return ScoreModel.objects.filter(tenant_id=tenant_id, state=ScoreModel.State.ACTIVE).first()

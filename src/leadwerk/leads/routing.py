@@ -39,8 +39,9 @@ from django.utils.translation import gettext_lazy
 from leadwerk.accounts.models import Membership, Team
 from leadwerk.contacts.models import Organization, Person
 from leadwerk.core.exceptions import ValidationFailed
+from leadwerk.core.memo import memoized
 
-from . import states
+from . import sla, states
 from .models import Absence, Channel, Grade, Lead, LeadProfile, Rating, RoutingRule, TeamRoutingState
 from .roles import LEAD_ADMINS, LEAD_WORKERS
 
@@ -409,6 +410,7 @@ class RuleSet:
 _cache: dict[int, tuple[tuple, RuleSet]] = {}
 
 
+@memoized
 def rules_stamp(tenant_id: int) -> tuple:
     """Changes with every rule edit, reorder, activation or deletion (one small aggregate query)."""
     with connection.cursor() as cursor:  # plain SQL: this runs before every decision
@@ -807,11 +809,15 @@ def route_decide(
 
 
 @transaction.atomic
-def lead_route(lead: Lead, *, by: Membership | None = None, exclude_members: Iterable[Membership] = ()) -> Lead | None:
+def lead_route(
+    lead: Lead, *, by: Membership | None = None, exclude_members: Iterable[Membership] = (), fresh: bool = False
+) -> Lead | None:
     """Route a lead by the tenant's rules; None when it is taken, closed, or no rule places it anywhere new.
 
     ``by`` None is the system (capture, jobs); a member must be an admin or manager. ``exclude_members``
-    re-routes a lead away from its current owner (the SLA job).
+    re-routes a lead away from its current owner (the SLA job). ``fresh``: the caller created ``lead`` in the
+    open transaction (capture), so no other transaction can see it yet: it is routed as it is, without
+    locking and reading it again.
     """
     from . import services
 
@@ -819,12 +825,17 @@ def lead_route(lead: Lead, *, by: Membership | None = None, exclude_members: Ite
         services._require(by, LEAD_ADMINS, lead)
     excluded = [m for m in exclude_members if m is not None]
     excluded_ids = {m if isinstance(m, int) else m.pk for m in excluded}
-    locked = (
-        Lead.objects.select_for_update(of=("self",))
-        .select_related("person", "organization", "interest", "tenant")
-        .filter(pk=lead.pk)
-        .first()
-    )
+    if fresh:
+        locked = lead
+        tenant_tz = sla.tenant_timezone(lead.tenant_id)
+    else:
+        locked = (
+            Lead.objects.select_for_update(of=("self",))
+            .select_related("person", "organization", "interest", "tenant")
+            .filter(pk=lead.pk)
+            .first()
+        )
+        tenant_tz = locked.tenant.timezone if locked is not None else ""
     if locked is None or locked.status not in states.OPEN:
         return None
     if locked.owner_id is not None and locked.owner_id not in excluded_ids:
@@ -832,7 +843,7 @@ def lead_route(lead: Lead, *, by: Membership | None = None, exclude_members: Ite
     for attempt in range(3):
         try:
             with transaction.atomic():  # a savepoint: a deadlock victim rolls back its target locks and retries
-                decision = route_decide(locked, exclude_members=excluded, tenant_tz=locked.tenant.timezone, lock=True)
+                decision = route_decide(locked, exclude_members=excluded, tenant_tz=tenant_tz, lock=True)
             break
         except OperationalError:
             # PostgreSQL breaks lock cycles between rules of different teams by failing one side; the lead row

@@ -29,6 +29,7 @@ from django.utils.translation import gettext_lazy
 from leadwerk.accounts.models import Membership
 from leadwerk.contacts.models import AttributeDefinition, ConsentStatus, Organization
 from leadwerk.core.exceptions import NotFound, ValidationFailed
+from leadwerk.core.memo import memoized
 
 from . import predictive
 from .models import (
@@ -434,11 +435,13 @@ class Engine:
         return bool(self.fit or self.engagement)
 
 
+@memoized
 def scoring_settings(tenant_id: int) -> ScoringSettings:
     """The tenant's settings; defaults (unsaved) until an admin saves them."""
     return ScoringSettings.objects.filter(tenant_id=tenant_id).first() or ScoringSettings(tenant_id=tenant_id)
 
 
+@memoized
 def engine_build(tenant_id: int, *, model_id: int | None = None) -> Engine:
     """Compile the tenant's active rules into closures over one row of ``Engine.columns``."""
     rules = list(ScoringRule.objects.filter(tenant_id=tenant_id, active=True).order_by("position", "id"))

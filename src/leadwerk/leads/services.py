@@ -207,7 +207,7 @@ def lead_capture(
         # Routing comes last: its rules may test the grade that scoring has just given.
         from .routing import lead_route  # routing imports this module
 
-        routed = lead_route(new)
+        routed = lead_route(new, fresh=True)
     if routed is None:
         sla.lead_sla_apply(lead=new)  # an assignment by routing has applied them already
     return CaptureResult(lead=new, created=True, person_created=person_created, match=match)

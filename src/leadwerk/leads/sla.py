@@ -31,6 +31,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from leadwerk.accounts.models import Membership, Tenant
 from leadwerk.core.exceptions import DomainError, NotFound, ValidationFailed
+from leadwerk.core.memo import memoized
 
 from . import states
 from .models import BusinessCalendar, Lead, LeadEvent, Notification, SlaPolicy
@@ -189,6 +190,7 @@ def business_minutes_between(
 # --- configuration reads ---------------------------------------------------------------------------
 
 
+@memoized
 def calendar_get(tenant_id: int) -> BusinessCalendar:
     """The tenant's calendar, or the default (Monday to Friday, 8:00–17:00, nationwide holidays) unsaved."""
     calendar = BusinessCalendar.objects.filter(tenant_id=tenant_id).first()
@@ -201,6 +203,12 @@ def tenant_hours(tenant: Tenant) -> Hours:
     return hours_of(calendar_get(tenant.pk), tenant.timezone)
 
 
+@memoized
+def tenant_timezone(tenant_id: int) -> str:
+    return Tenant.objects.values_list("timezone", flat=True).get(pk=tenant_id)
+
+
+@memoized
 def active_policies(tenant_id: int) -> list[SlaPolicy]:
     return list(SlaPolicy.objects.filter(tenant_id=tenant_id, active=True).order_by("id"))
 
@@ -256,8 +264,7 @@ def lead_sla_apply(*, lead: Lead, hours: Hours | None = None, policies: Iterable
     lead's version, so nobody's open form becomes stale because a deadline moved.
     """
     if hours is None:
-        tenant = Tenant.objects.only("timezone").get(pk=lead.tenant_id)
-        hours = hours_of(calendar_get(lead.tenant_id), tenant.timezone)
+        hours = hours_of(calendar_get(lead.tenant_id), tenant_timezone(lead.tenant_id))
     if policies is None:
         policies = active_policies(lead.tenant_id)
     values = sla_deadlines(lead, hours=hours, policies=policies)

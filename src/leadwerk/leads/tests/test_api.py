@@ -60,6 +60,39 @@ def test_same_key_same_body_gives_the_same_answer_and_nothing_new(client, manage
     assert first.json()["lead"]["id"] == IdempotencyRecord.objects.get().lead_id
 
 
+def test_a_repeat_gets_the_first_answer_even_when_its_input_no_longer_passes(client, manager, interest):
+    headers = {**bearer(manager), "Idempotency-Key": "order-4712"}
+    first = post(client, "/api/v1/leads", BODY, headers)
+    InterestCategory.objects.filter(pk=interest.pk).update(active=False)  # a new capture would now be a 422
+    assert post(client, "/api/v1/leads", BODY, {**bearer(manager), "Idempotency-Key": "other"}).status_code == 422
+    second = post(client, "/api/v1/leads", BODY, headers)
+    assert (second.status_code, second.json()) == (201, first.json())
+    assert Lead.objects.count() == 1
+
+
+def test_configuration_is_read_once_and_before_the_write_transaction(client, manager, interest):
+    from django.test.utils import CaptureQueriesContext
+
+    from leadwerk.leads.models import SlaPolicy
+
+    SlaPolicy.objects.create(tenant=manager.tenant, name="Erstkontakt", metric="first_contact", business_minutes=240)
+    headers = bearer(manager)
+    post(client, "/api/v1/leads", BODY, headers)  # warm-up: the session, the token, the routing cache
+    with CaptureQueriesContext(connection) as ctx:
+        response = post(
+            client, "/api/v1/leads", {**BODY, "person": {**BODY["person"], "email": "b@example.de"}}, headers
+        )
+    assert response.status_code == 201
+    sqls = [q["sql"] for q in ctx.captured_queries]
+    begin = next(i for i, sql in enumerate(sqls) if sql.startswith(("BEGIN", "SAVEPOINT")))
+    config_tables = ("leads_scoringrule", "leads_scoringsettings", "leads_scoremodel", "leads_slapolicy",
+                     "leads_businesscalendar", "leads_routingrule", "contacts_attributedefinition")  # fmt: skip
+    for table in config_tables:
+        reads = [i for i, sql in enumerate(sqls) if f'FROM "{table}"' in sql or f"FROM {table}" in sql]
+        assert reads, f"{table} not read"
+        assert len(reads) == 1 and reads[0] < begin, (table, reads, begin)
+
+
 def test_same_key_other_body_is_a_conflict(client, manager, interest):
     headers = {**bearer(manager), "Idempotency-Key": "order-4711"}
     post(client, "/api/v1/leads", BODY, headers)
