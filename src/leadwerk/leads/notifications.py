@@ -98,6 +98,14 @@ def notification_settings(membership: Membership) -> dict[str, bool]:
     return row or {"email_on_assignment": True, "daily_digest": True}
 
 
+def _wants_assignment_mail(owner: Membership) -> bool:
+    """``notification_settings(owner)["email_on_assignment"]`` from a profile read with the member."""
+    try:
+        return owner.lead_profile.email_on_assignment
+    except LeadProfile.DoesNotExist:
+        return True
+
+
 # --- helpers --------------------------------------------------------------------------------------------
 
 
@@ -132,7 +140,7 @@ def assignment_notify(*, lead: Lead, owner: Membership, by: Membership | None) -
     """
     if by is not None and owner.pk == by.pk:
         return None
-    owner = Membership.objects.select_related("user", "tenant").get(pk=owner.pk)
+    owner = Membership.objects.select_related("user", "tenant", "lead_profile").get(pk=owner.pk)
     hot = _is_hot(lead)
     with translation.override(member_language(owner)):
         subject = lead.title or (lead.interest.name if lead.interest_id else "")
@@ -142,7 +150,7 @@ def assignment_notify(*, lead: Lead, owner: Membership, by: Membership | None) -
             text = f"{text} · {subject}"
     kind = Notification.Kind.HOT_LEAD if hot else Notification.Kind.ASSIGNMENT
     note = notify(owner, kind, text, lead)
-    if note is not None and owner.user.email and notification_settings(owner)["email_on_assignment"]:
+    if note is not None and owner.user.email and _wants_assignment_mail(owner):
         transaction.on_commit(lambda: assignment_mail_send.enqueue(tenant_id=note.tenant_id, notification_id=note.pk))
     return note
 
