@@ -63,16 +63,11 @@ def person_match(
     organization_id: int | None = None,
     external_id: str = "",
     exclude_pk: int | None = None,
-    after_pk: int | None = None,
 ) -> Match | None:
-    """The best existing match for the given (already normalised) values, or None.
-
-    ``after_pk`` looks only at people created after that one (see ``match_combined``)."""
+    """The best existing match for the given (already normalised) values, or None."""
     people = Person.objects.filter(tenant_id=tenant_id)
     if exclude_pk:
         people = people.exclude(pk=exclude_pk)
-    if after_pk is not None:
-        people = people.filter(pk__gt=after_pk)
 
     if external_id:
         pk = people.filter(external_id=external_id).values_list("pk", flat=True).first()
@@ -115,29 +110,6 @@ def person_match(
             if best is None or (candidate.is_sure, candidate.score) > (best.is_sure, best.score):
                 best = candidate
     return best
-
-
-_SURE_ORDER = {"external_id": 0, "email": 1, "phone": 2}  # person_match tries these in this order
-
-
-def match_combined(earlier: Match | None, newer: Match | None) -> Match | None:
-    """What ``person_match`` over everyone would answer, from its answer over the people that existed at
-    some moment (``earlier``) and its answer over the people created since (``newer``, ``after_pk``).
-
-    A capture matches before its write transaction, and inside it looks only at people created meanwhile:
-    a concurrent capture of the same person is still found, and the transaction stays short."""
-    if earlier is None or newer is None:
-        return earlier or newer
-    ranks = [_SURE_ORDER.get(m.reason, 9) if m.is_sure else 9 for m in (earlier, newer)]
-    if min(ranks) < 9:  # an exact identifier wins; between equals, the older person (lower pk) is found first
-        return earlier if ranks[0] <= ranks[1] else newer
-    return newer if (newer.is_sure, newer.score) > (earlier.is_sure, earlier.score) else earlier
-
-
-def newest_person_pk(tenant_id: int) -> int:
-    """The highest person id of the tenant now (0 when it has nobody yet)."""
-    last = Person.objects.filter(tenant_id=tenant_id).order_by("-pk").values_list("pk", flat=True).first()
-    return last or 0
 
 
 # --- set-based matching for imports --------------------------------------------------------

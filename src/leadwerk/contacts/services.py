@@ -20,12 +20,12 @@ from leadwerk.accounts.models import AuditEntry, Membership, Tenant
 from leadwerk.accounts.roles import MEMBER_ADMINS
 from leadwerk.accounts.services import audit_note
 from leadwerk.core.exceptions import ValidationFailed
-from leadwerk.core.memo import memoized, remember, remembered
+from leadwerk.core.memo import memoized
 
 from . import normalize as n
 from .exceptions import NotAllowed
 from .keys import name_key
-from .matching import Match, match_combined, newest_person_pk, person_match
+from .matching import Match, person_match
 from .models import (
     Affiliation,
     AttributeDefinition,
@@ -309,21 +309,20 @@ def person_upsert(
     clean, flags = normalize_person_data(tenant, data)
     _check_organization(tenant.pk, clean.get("organization"))
     attrs = attributes_clean(tenant_id=tenant.pk, record_type="person", values=attributes or {})
-    args = _match_args(tenant.pk, clean, flags)
-    ahead = remembered(_ahead_key(args))
-    if ahead is None:
-        match = person_match(**args)
-    else:  # matched before the transaction: only people created since are looked at again
-        newest, earlier = ahead
-        match = match_combined(earlier, person_match(**args, after_pk=newest))
-    person = None
+    match = person_match(
+        tenant_id=tenant.pk,
+        email=clean.get("email", "") if "email_invalid" not in flags else "",
+        phone=clean.get("phone", "") if clean.get("phone", "").startswith("+") else "",
+        mobile=clean.get("mobile", "") if clean.get("mobile", "").startswith("+") else "",
+        first_name=clean.get("first_name", ""),
+        last_name=clean["last_name"],
+        postcode=clean.get("postcode", ""),
+        street=clean.get("street", ""),
+        organization_id=clean["organization"].pk if clean.get("organization") else None,
+        external_id=clean.get("external_id", ""),
+    )
     if match is not None and match.is_sure and merge:
-        person = Person.objects.select_for_update().filter(pk=match.person_id).first()
-        if person is None:  # merged or deleted since the early match: match again, inside the transaction
-            match = person_match(**args)
-            if match is not None and match.is_sure:
-                person = Person.objects.select_for_update().get(pk=match.person_id)
-    if person is not None:
+        person = Person.objects.select_for_update().get(pk=match.person_id)
         # Fill what the existing record lacks; never blank out what it has.
         fill = {key: value for key, value in clean.items() if value not in ("", None) and not getattr(person, key)}
         _person_change(person=person, by=by, data=fill, attributes={**person.attributes, **attrs}, tags=tags)
@@ -338,42 +337,6 @@ def person_upsert(
     for tag in _tags(tenant.pk, tags):
         PersonTag.objects.get_or_create(tenant_id=tenant.pk, person=person, tag=tag)
     return PersonResult(person=person, created=True, match=match)
-
-
-def _match_args(tenant_id: int, clean: Mapping[str, Any], flags: Iterable[str]) -> dict[str, Any]:
-    """person_match's arguments for normalised person data: only values fit to match on."""
-    return {
-        "tenant_id": tenant_id,
-        "email": clean.get("email", "") if "email_invalid" not in flags else "",
-        "phone": clean.get("phone", "") if clean.get("phone", "").startswith("+") else "",
-        "mobile": clean.get("mobile", "") if clean.get("mobile", "").startswith("+") else "",
-        "first_name": clean.get("first_name", ""),
-        "last_name": clean["last_name"],
-        "postcode": clean.get("postcode", ""),
-        "street": clean.get("street", ""),
-        "organization_id": clean["organization"].pk if clean.get("organization") else None,
-        "external_id": clean.get("external_id", ""),
-    }
-
-
-def _ahead_key(args: Mapping[str, Any]) -> tuple:
-    return ("person_match", *sorted(args.items()))
-
-
-def person_match_ahead(*, tenant: Tenant, data: Mapping[str, Any]) -> None:
-    """Match a person before the caller's write transaction, inside a ``core.memo.config_memo()``:
-    ``person_upsert`` in the transaction then only looks at people created since (``match_combined``), so
-    on SQLite the database's one write lock is held for less time. Bad data is left for ``person_upsert``
-    to refuse with its field messages."""
-    try:
-        clean, flags = normalize_person_data(tenant, data)
-    except ValidationFailed:
-        return
-    if not clean.get("last_name"):
-        return
-    args = _match_args(tenant.pk, clean, flags)
-    newest = newest_person_pk(tenant.pk)  # first: whoever is created after this is looked at again
-    remember(_ahead_key(args), (newest, person_match(**args)))
 
 
 @transaction.atomic

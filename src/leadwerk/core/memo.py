@@ -49,16 +49,3 @@ def memoized[F: Callable[..., Any]](fn: F) -> F:
             return value
 
     return wrapper  # type: ignore[return-value]
-
-
-def remembered(key: tuple) -> Any:
-    """What ``remember`` stored under ``key`` in the open memo, or None."""
-    memo = _memo.get()
-    return None if memo is None else memo.get(key)
-
-
-def remember(key: tuple, value: Any) -> None:
-    """Store a value for later in the open memo (nothing happens outside a memo)."""
-    memo = _memo.get()
-    if memo is not None:
-        memo[key] = value

@@ -15,7 +15,6 @@ from ninja import Field, Header, Query, Router, Schema, Status
 
 from leadwerk.accounts.models import Membership, Team
 from leadwerk.contacts.models import Organization, Person
-from leadwerk.contacts.services import person_match_ahead
 from leadwerk.core.exceptions import Conflict, ValidationFailed, api_field_names
 from leadwerk.core.memo import config_memo
 from leadwerk.core.paging import keyset_paginate
@@ -190,8 +189,6 @@ def lead_capture(
             return answered  # a repeat: the first answer, even if the input would no longer pass
         person, data = _capture_input(request, payload)
         capture_prefetch(request.membership.tenant_id)
-        if isinstance(person, dict):
-            person_match_ahead(tenant=request.membership.tenant, data=person)
         if key is None:
             with transaction.atomic():
                 return Status(*_capture(request, payload, person, data))
