@@ -575,7 +575,7 @@ def _member_rows(
         open_sql = f"(SELECT COUNT(*) FROM {lead} l WHERE l.tenant_id = %s AND l.owner_id = m.id AND l.status IN ({placeholders}))"  # noqa: E501, S608
     # only table names and placeholders are interpolated into the SQL
     sql = f"""
-        SELECT m.id, u.full_name, u.email, m.is_active, m.role, m.team_id, t.name,
+        SELECT m.id, m.user_id, u.full_name, u.email, m.is_active, m.role, m.team_id, t.name,
                p.takes_leads, p.weekly_capacity,
                EXISTS(SELECT 1 FROM {Absence._meta.db_table} a
                       WHERE a.membership_id = m.id AND a.starts_on <= %s AND a.ends_on >= %s),
@@ -597,7 +597,7 @@ def _member_rows(
     params += [ctx.tenant_id, team_id if team_id is not None else member_id]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        names = ("pk", "full_name", "email", "is_active", "role", "team_id", "team_name", "takes_leads",
+        names = ("pk", "user_id", "full_name", "email", "is_active", "role", "team_id", "team_name", "takes_leads",
                  "capacity", "absent", "load", "open", "last_member_id")  # fmt: skip
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
@@ -676,7 +676,7 @@ def _member_from_row(row: dict, tenant_id: int) -> Membership:
 
     member = Membership(pk=row["pk"], tenant_id=tenant_id, role=row["role"], team_id=row["team_id"],
                         is_active=row["is_active"])  # fmt: skip
-    member.user = User(full_name=row["full_name"] or "", email=row["email"])
+    member.user = User(pk=row["user_id"], full_name=row["full_name"] or "", email=row["email"])
     if row["team_id"] is not None:
         member.team = Team(pk=row["team_id"], tenant_id=tenant_id, name=row["team_name"])
     return member

@@ -87,6 +87,16 @@ def test_postcode_range_routes_round_robin_through_the_team(admin, sued, sued_me
     assert event.reason == "postcode 80331 in Team Süd, round robin"
 
 
+def test_the_captured_lead_carries_its_new_owner_as_in_the_database(admin, sued, sued_members):
+    rule(admin.tenant, "Süd", SUED, team=sued)
+    lead = capture(admin, "80331")  # routed inside the capture, from the member's row
+    stored = Lead.objects.select_related("owner__user", "team").get(pk=lead.pk)
+    assert (lead.owner.pk, lead.owner.user_id, lead.owner.user.email, lead.owner.role, lead.owner.team_id) == (
+        stored.owner.pk, stored.owner.user_id, stored.owner.user.email, stored.owner.role, stored.owner.team_id
+    )
+    assert lead.team.name == stored.team.name == sued.name
+
+
 def test_fewest_open_leads_wins_and_says_so(admin, sued, sued_members):
     busy, free, middle = sued_members
     for member, n in ((busy, 3), (middle, 1)):
