@@ -92,7 +92,11 @@ def test_the_captured_lead_carries_its_new_owner_as_in_the_database(admin, sued,
     lead = capture(admin, "80331")  # routed inside the capture, from the member's row
     stored = Lead.objects.select_related("owner__user", "team").get(pk=lead.pk)
     assert (lead.owner.pk, lead.owner.user_id, lead.owner.user.email, lead.owner.role, lead.owner.team_id) == (
-        stored.owner.pk, stored.owner.user_id, stored.owner.user.email, stored.owner.role, stored.owner.team_id
+        stored.owner.pk,
+        stored.owner.user_id,
+        stored.owner.user.email,
+        stored.owner.role,
+        stored.owner.team_id,
     )
     assert lead.team.name == stored.team.name == sued.name
 
