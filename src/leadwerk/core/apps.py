@@ -13,22 +13,30 @@ def _sqlite_pragmas(sender, connection, **kwargs) -> None:
 
 
 def sqlite_analyze(using: str = "default") -> None:
-    """Refresh SQLite's planner statistics (approximate, bounded work per index).
+    """Refresh SQLite's planner statistics, one table at a time, each in a short transaction of its own.
 
     Without statistics SQLite walks the name index for every search at a million people (seconds instead of
-    milliseconds, bench/lists). ``analysis_limit`` keeps ANALYZE to about 1,000 rows per index, so it takes
-    milliseconds even on large tables. It runs after migrations, after each import and hourly in the worker,
-    inside an IMMEDIATE transaction so it queues behind writers instead of failing with "database is locked"
-    (which it did when run at the start of every request).
+    milliseconds, bench/lists). The statistics are exact, not sampled: ``PRAGMA analysis_limit`` reads only
+    the first rows of each index, and as every index starts with the tenant, those rows all belong to one
+    tenant, so SQLite took ``tenant_id`` for as selective as a postcode. It then answered an import's
+    candidate query from the tenant index, a million rows per batch (bench/import: 46 rows/s instead of
+    thousands). Exact statistics of every table take 3.8 s at 1M people and 1M leads, the largest table
+    (lead events) 1.7 s. Writers wait for one table at a time, once an hour, after migrations and after each
+    import. Each table's ``IMMEDIATE`` transaction queues behind writers instead of failing with "database is
+    locked".
     """
     from django.db import connections, transaction
 
     connection = connections[using]
     if connection.vendor != "sqlite":
         return
-    with transaction.atomic(using=using), connection.cursor() as cursor:
-        cursor.execute("PRAGMA analysis_limit=1000")
-        cursor.execute("ANALYZE")
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA analysis_limit=0")  # no sampling (the connection may have set a limit before)
+        cursor.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+        tables = [row[0] for row in cursor.fetchall()]
+    for table in tables:
+        with transaction.atomic(using=using), connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
 
 
 def _analyze_after_migrate(sender, using="default", **kwargs) -> None:
