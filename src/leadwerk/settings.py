@@ -358,11 +358,13 @@ LOGGING = {
     "loggers": {"axes": {"level": "WARNING"}, "huey": {"level": "INFO", "propagate": False}},
 }
 
-# --- imports (see imports/README in docs: files are kept IMPORT_KEEP_DAYS, then deleted with their job) ---
-IMPORT_DIR = DATA_DIR / "imports"
+# --- lead scoring -------------------------------------------------------------------
 # A recompute of 100,000 leads or more splits its id range over this many processes (1: in the calling
 # process). Each child starts Django (about 5 s of CPU here), so it pays off only with free cores.
 SCORING_PROCESSES = env_int("LEADWERK_SCORING_PROCESSES", 1, minimum=1)
+
+# --- imports (see imports/README in docs: files are kept IMPORT_KEEP_DAYS, then deleted with their job) ---
+IMPORT_DIR = DATA_DIR / "imports"
 IMPORT_MAX_BYTES = env_int("LEADWERK_IMPORT_MAX_MB", 500, minimum=1) * 1024 * 1024
 IMPORT_CHUNK_ROWS = env_int("LEADWERK_IMPORT_CHUNK_ROWS", 5000, minimum=1)
 IMPORT_DRY_RUN_ROWS = env_int("LEADWERK_IMPORT_DRY_RUN_ROWS", 20000, minimum=1)

@@ -17,7 +17,7 @@ from contextvars import ContextVar
 from functools import wraps
 from typing import Any
 
-_memo: ContextVar[dict | None] = ContextVar("leadwerk_lead_config_memo", default=None)
+_memo: ContextVar[dict | None] = ContextVar("leadwerk_config_memo", default=None)
 
 
 @contextmanager

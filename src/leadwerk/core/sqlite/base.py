@@ -35,10 +35,9 @@ class DatabaseWrapper(base.DatabaseWrapper):
         self._write_turn: tuple[threading.Lock, int] | None = None
 
     def _queue_path(self) -> str | None:
-        name = str(self.settings_dict["NAME"])
         if self.is_in_memory_db():
             return None
-        return os.path.abspath(name) + "-writers"
+        return os.path.abspath(str(self.settings_dict["NAME"])) + "-writers"
 
     def _take_write_turn(self) -> None:
         path = self._queue_path()
