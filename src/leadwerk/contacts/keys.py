@@ -9,6 +9,8 @@ _GERMAN = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "Ä": "
 
 def name_key(value: str) -> str:
     """'Müller-Lüdenscheidt' -> 'mueller-luedenscheidt'; 'Émile' -> 'emile'."""
+    if value.isascii():  # most names: the folding below would change nothing but the case
+        return value.lower().strip()
     folded = value.translate(_GERMAN).casefold()
     decomposed = unicodedata.normalize("NFKD", folded)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).strip()

@@ -8,7 +8,7 @@ import pytest
 from tests.factories import OrganizationFactory
 
 from leadwerk.contacts.keys import name_key
-from leadwerk.contacts.matching import Match, person_match, person_match_many
+from leadwerk.contacts.matching import BlockIndex, Match, person_match, person_match_many
 from leadwerk.contacts.models import Person
 
 pytestmark = pytest.mark.django_db
@@ -58,6 +58,8 @@ def test_set_based_matcher_equals_the_row_by_row_matcher(tenant, other_tenant, s
         queries.append(query)
     expected = [person_match(tenant_id=tenant.pk, **query) for query in queries]
     assert person_match_many(tenant.pk, queries) == expected
+    # The in-memory blocks of a large import give the same answers (short names still come from SQL).
+    assert person_match_many(tenant.pk, queries, index=BlockIndex(tenant.pk)) == expected
     assert any(m is not None and m.kind == "probable" for m in expected)
     reasons = {m.reason for m in expected if m is not None}
     assert reasons >= {"email", "phone", "external_id"} and reasons & {"name_postcode", "name_organization"}
@@ -83,6 +85,7 @@ def test_table_of_cases(tenant, stored, query, expected):
     Person.objects.create(tenant=tenant, last_name_key=name_key(stored["last_name"]), **stored)
     single = person_match(tenant_id=tenant.pk, **query)
     assert person_match_many(tenant.pk, [query]) == [single]
+    assert person_match_many(tenant.pk, [query], index=BlockIndex(tenant.pk)) == [single]
     assert (single.kind if single else None) == expected
 
 
@@ -106,3 +109,31 @@ def test_rows_of_one_batch_match_each_other(tenant):
         Match(0, "probable", 100, "name_postcode", row=4),
         None,
     ]
+
+
+def test_block_index_follows_new_and_changed_people(tenant, other_tenant):
+    def person(**values):
+        return Person.objects.create(tenant=tenant, last_name_key=name_key(values["last_name"]), **values)
+
+    first = person(first_name="Ute", last_name="Kranz", postcode="10115")
+    Person.objects.create(tenant=other_tenant, last_name="Kranz", last_name_key="kranz", postcode="10115")
+    index = BlockIndex(tenant.pk)
+    query = {"first_name": "Ute", "last_name": "Kranz", "postcode": "10115"}
+    assert person_match_many(tenant.pk, [query], index=index) == [Match(first.pk, "probable", 100, "name_postcode")]
+
+    # Someone new in the block: seen after refresh(), in pk order behind the first.
+    second = person(first_name="Ute", last_name="Kranz", postcode="80331", street="Weg 1")
+    assert index.refresh() == 1
+    moved = {"first_name": "Ute", "last_name": "Kranz", "postcode": "80331", "street": "Weg 1"}
+    assert person_match_many(tenant.pk, [moved], index=index) == [Match(second.pk, "sure", 100, "name_postcode")]
+
+    # The first moves to 80331 (as an import's update would): it leaves 10115 and files before the second.
+    before = {"first_name": "Ute", "last_name": "Kranz", "last_name_key": "kranz", "postcode": "10115"}
+    after = {**before, "postcode": "80331", "street": "Weg 1"}
+    Person.objects.filter(pk=first.pk).update(postcode="80331", street="Weg 1")
+    index.refile(first.pk, before, after)
+    assert person_match_many(tenant.pk, [query], index=index) == [None]
+    assert [entry[0] for entry in index.postcode[("80331", "kra")]] == [first.pk, second.pk]
+    assert person_match_many(tenant.pk, [moved], index=index) == [
+        person_match(tenant_id=tenant.pk, **moved)
+    ] == [Match(first.pk, "sure", 100, "name_postcode")]
