@@ -368,6 +368,8 @@ IMPORT_DIR = DATA_DIR / "imports"
 IMPORT_MAX_BYTES = env_int("LEADWERK_IMPORT_MAX_MB", 500, minimum=1) * 1024 * 1024
 IMPORT_CHUNK_ROWS = env_int("LEADWERK_IMPORT_CHUNK_ROWS", 5000, minimum=1)
 IMPORT_DRY_RUN_ROWS = env_int("LEADWERK_IMPORT_DRY_RUN_ROWS", 20000, minimum=1)
+# 2: a large file's rows are normalised one chunk ahead in a second process (imports/preparing.py); 1: not.
+IMPORT_PROCESSES = env_int("LEADWERK_IMPORT_PROCESSES", 2, minimum=1)
 IMPORT_KEEP_DAYS = env_int("LEADWERK_IMPORT_KEEP_DAYS", 30, minimum=1)
 
 NINJA_PAGINATION_PER_PAGE = 50

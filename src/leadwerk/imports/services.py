@@ -16,8 +16,9 @@ double the import's time and the audit table's size.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -29,7 +30,7 @@ from leadwerk.accounts.models import Membership
 from leadwerk.contacts.roles import CONTACT_WRITERS
 from leadwerk.core.exceptions import Conflict, DomainError, NotFound, ValidationFailed
 
-from . import parsing
+from . import parsing, preparing
 from .mapping import mapping_check, suggest_mapping
 from .models import ImportChange, ImportJob, ImportRejection, ImportTemplate
 from .targets import ChunkResult, get_target
@@ -282,6 +283,23 @@ def _chunks(job: ImportJob, offset: int, size: int) -> Iterator[tuple[int, list[
         first += len(rows)
 
 
+def _chunk_steps(job: ImportJob, loader, size: int) -> Iterator[tuple[int, int, Callable[[], ChunkResult]]]:
+    """(first row index, rows, the step that loads the chunk) from the last committed chunk on.
+
+    A large file is prepared one chunk ahead in a second process (see preparing); otherwise each chunk
+    is prepared and loaded in one step.
+    """
+    if preparing.wanted(job, loader, job.total_rows - job.rows_done):
+        path = parsing.stored_path(job.stored_file)
+        for first, count, prepared in preparing.prepared_chunks(
+            loader, path, job.delimiter, len(job.headers), offset=job.rows_done, size=size
+        ):
+            yield first, count, partial(loader.load, prepared, write=True)
+        return
+    for first, rows in _chunks(job, job.rows_done, size):
+        yield first, len(rows), partial(loader.process, rows, first + 2, write=True)  # +2: header, 1-based
+
+
 def import_process(job_id: int, *, chunk_rows: int | None = None) -> ImportJob:
     """The worker's body: load the file chunk by chunk from the last committed one. Tasks call this."""
     job = ImportJob.objects.select_related("created_by__tenant", "created_by__user").get(pk=job_id)
@@ -298,18 +316,22 @@ def import_process(job_id: int, *, chunk_rows: int | None = None) -> ImportJob:
         loader = spec.loader(job, by)
         if job.all_or_nothing and job.rows_done == 0 and not _all_rows_valid(job, loader, size):
             return job
-        for first, rows in _chunks(job, job.rows_done, size):
-            with transaction.atomic():
-                result = loader.process(rows, first + 2, write=True)  # +2: header line, 1-based lines
-                _store_rejections(job, result)
-                job.rows_done = first + len(rows)
-                job.counts = _merge_counts(job.counts, result.counts)
-                ImportJob.objects.filter(pk=job.pk).update(
-                    rows_done=job.rows_done, counts=job.counts, updated_at=timezone.now()
-                )
-            if ImportJob.objects.filter(pk=job.pk, cancel_requested=True).exists():
-                _finish(job, by, S.CANCELLED)
-                return job
+        chunks = _chunk_steps(job, loader, size)
+        try:
+            for first, count, step in chunks:
+                with transaction.atomic():
+                    result = step()
+                    _store_rejections(job, result)
+                    job.rows_done = first + count
+                    job.counts = _merge_counts(job.counts, result.counts)
+                    ImportJob.objects.filter(pk=job.pk).update(
+                        rows_done=job.rows_done, counts=job.counts, updated_at=timezone.now()
+                    )
+                if ImportJob.objects.filter(pk=job.pk, cancel_requested=True).exists():
+                    _finish(job, by, S.CANCELLED)
+                    return job
+        finally:
+            chunks.close()  # stops a preparing process early on cancel or error
         _finish(job, by, S.DONE)
     except Exception as exc:
         message = (

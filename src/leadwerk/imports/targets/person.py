@@ -296,8 +296,15 @@ class PersonLoader:
     # --- the chunk ------------------------------------------------------------------------------
 
     def process(self, rows: list[tuple], first_row: int, *, write: bool) -> ChunkResult:
+        return self.load(self.prepare(rows, first_row), write=write)
+
+    def prepare(self, rows: list[tuple], first_row: int) -> tuple[list[dict], ChunkResult]:
+        """Normalise and validate one chunk: the valid rows, and a result holding the rejected ones.
+
+        Pure (no database), so that a large import can run it in a second process, one chunk ahead of
+        ``load`` (see imports.preparing).
+        """
         result = ChunkResult()
-        self.row_people = {}
         items: list[dict] = []  # the valid rows
         for offset, cells in enumerate(rows):
             number = first_row + offset
@@ -309,6 +316,12 @@ class PersonLoader:
                 self._reject(result, number, exc.field, exc.message, cells)
                 continue
             items.append(dict(number=number, cells=cells, clean=clean, flags=flags, attrs=attrs, tags=tags, org=org))
+        return items, result
+
+    def load(self, prepared: tuple[list[dict], ChunkResult], *, write: bool) -> ChunkResult:
+        """Match the prepared rows and (with ``write``) store them, inside the caller's transaction."""
+        items, result = prepared
+        self.row_people = {}
         if not items:
             if result.rejections:
                 result.add("rejected", len(result.rejections))

@@ -134,6 +134,8 @@ def test_block_index_follows_new_and_changed_people(tenant, other_tenant):
     index.refile(first.pk, before, after)
     assert person_match_many(tenant.pk, [query], index=index) == [None]
     assert [entry[0] for entry in index.postcode[("80331", "kra")]] == [first.pk, second.pk]
-    assert person_match_many(tenant.pk, [moved], index=index) == [
-        person_match(tenant_id=tenant.pk, **moved)
-    ] == [Match(first.pk, "sure", 100, "name_postcode")]
+    assert (
+        person_match_many(tenant.pk, [moved], index=index)
+        == [person_match(tenant_id=tenant.pk, **moved)]
+        == [Match(first.pk, "sure", 100, "name_postcode")]
+    )

@@ -1,0 +1,118 @@
+"""A large file's rows prepared in a second process give what the one-process import gives."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import IntegrityError
+
+from leadwerk.contacts.models import Person
+from leadwerk.imports import parsing, preparing, services
+from leadwerk.imports.models import ImportJob, ImportRejection
+
+from .helpers import tasks_run, upload
+
+pytestmark = pytest.mark.django_db
+
+FILE = (
+    "Vorname;Nachname;E-Mail;Telefon;PLZ;Firma\n"
+    "Anna;Berg;anna@example.de;030 1234567;10115;Acme GmbH\n"
+    "Bernd;Kranz;bernd@example;0171 1234567;80331;\n"
+    ";;;;;\n"
+    "Anna;Berg;ANNA@example.de;;10115;Acme GmbH\n"
+    "Carla;;carla@example.de;;10115;\n"
+    "Dirk;Sommer;dirk@example.de;+49 40 123456;20095;Beta AG\n"
+    "Dirk;Sommer;;;20095;Beta AG\n"
+)
+PEOPLE_FIELDS = ("first_name", "last_name", "email", "phone", "postcode", "quality_flags", "organization__name")
+
+
+@pytest.fixture
+def second_process(settings, monkeypatch):
+    """Every file is prepared in the second process; records whether it was."""
+    settings.IMPORT_PROCESSES = 2
+    settings.IMPORT_CHUNK_ROWS = 2
+    monkeypatch.setattr(preparing, "PARALLEL_MIN_ROWS", 1)
+    used = []
+    real = preparing.prepared_chunks
+
+    def spy(*args, **kwargs):
+        used.append(kwargs["offset"])
+        yield from real(*args, **kwargs)
+
+    monkeypatch.setattr(preparing, "prepared_chunks", spy)
+    return used
+
+
+def _run(by, text):
+    job = upload(by, text)
+    services.import_configure(job=job, by=by, mapping=job.mapping)
+    with tasks_run():
+        services.import_start(job=job, by=by)
+    job.refresh_from_db()
+    return job
+
+
+def _outcome(job):
+    people = sorted(Person.objects.filter(tenant_id=job.tenant_id).values_list(*PEOPLE_FIELDS))
+    rejections = list(job.rejections.order_by("row_number").values_list("row_number", "column", "message"))
+    return job.status, job.rows_done, job.counts, rejections, people
+
+
+def test_second_process_gives_the_same_import(marketing, settings, second_process):
+    settings.IMPORT_PROCESSES = 1
+    serial = _outcome(_run(marketing, FILE))
+    assert not second_process
+    Person.objects.all().delete()
+    ImportJob.objects.all().delete()
+
+    settings.IMPORT_PROCESSES = 2
+    parallel = _outcome(_run(marketing, FILE))
+    assert second_process == [0]
+    assert parallel == serial
+    status, rows_done, counts, rejections, people = parallel
+    assert status == ImportJob.Status.DONE and rows_done == 7
+    assert counts == {"created": 3, "unchanged": 2, "rejected": 1}  # the repeated Anna and Dirk
+    assert rejections == [(6, "Nachname", "Enter the last name.")]
+    assert ("Bernd", "Kranz", "bernd@example", "+491711234567", "80331", ["email_invalid"], None) in people
+
+
+def test_crash_then_resume_in_the_second_process_imports_each_row_once(marketing, monkeypatch, second_process):
+    lines = ["Vorname;Nachname;E-Mail"] + [f"P{i};Name{i};p{i}@example.de" for i in range(7)]
+    job = upload(marketing, "\n".join(lines) + "\n")
+    services.import_configure(job=job, by=marketing, mapping=job.mapping)
+    from django.db.backends.utils import CursorWrapper
+
+    real = CursorWrapper.executemany
+    calls = {"n": 0}
+
+    def crash_in_third_chunk(self, sql, params):
+        if "imports_importchange" in sql:
+            calls["n"] += 1
+            if calls["n"] == 3:
+                raise IntegrityError("simulated crash")
+        return real(self, sql, params)
+
+    monkeypatch.setattr(CursorWrapper, "executemany", crash_in_third_chunk)
+    with tasks_run():
+        services.import_start(job=job, by=marketing)
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.FAILED and job.rows_done == 4
+    monkeypatch.setattr(CursorWrapper, "executemany", real)
+    with tasks_run():
+        services.import_resume(job=job, by=marketing)
+    job.refresh_from_db()
+    assert second_process == [0, 4]  # the resumed run's child starts after the committed chunks
+    assert job.status == ImportJob.Status.DONE and job.counts == {"created": 7}
+    assert sorted(Person.objects.values_list("email", flat=True)) == [f"p{i}@example.de" for i in range(7)]
+
+
+def test_an_error_in_the_second_process_fails_the_import_and_writes_nothing(marketing, second_process):
+    job = upload(marketing, FILE)
+    services.import_configure(job=job, by=marketing, mapping=job.mapping)
+    parsing.stored_path(job.stored_file).unlink()  # the child cannot read the file
+    with tasks_run():  # the task fails; the job says why
+        services.import_start(job=job, by=marketing)
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.FAILED and job.rows_done == 0
+    assert "Preparing rows failed" in job.message
+    assert not Person.objects.exists() and not ImportRejection.objects.exists()
