@@ -250,7 +250,10 @@ def _apply_person(person: Person, clean: dict[str, Any], flags: list[str]) -> No
         setattr(person, key, value)
     _validate_fields(person, ["tenant", "organization", "duplicate_of", "last_name_key", "attributes", "quality_flags"])
     if person.external_id and (external_id_changed or person.pk is None):
-        clash = Person.objects.filter(tenant_id=person.tenant_id, external_id=person.external_id)
+        # The "not empty" term lets SQLite use the partial unique index (otherwise: the whole tenant).
+        clash = Person.objects.filter(tenant_id=person.tenant_id, external_id=person.external_id).exclude(
+            external_id=""
+        )
         if clash.exclude(pk=person.pk).exists():
             raise ValidationFailed(_("Another person has this external id."), field="external_id")
     person.last_name_key = name_key(person.last_name)
@@ -414,7 +417,9 @@ def _apply_organization(org: Organization, clean: dict[str, Any], flags: list[st
     org.name_key = name_key(org.name)
     org.quality_flags = flags
     if org.external_id:
-        clash = Organization.objects.filter(tenant_id=org.tenant_id, external_id=org.external_id)
+        clash = Organization.objects.filter(tenant_id=org.tenant_id, external_id=org.external_id).exclude(
+            external_id=""
+        )  # "not empty": SQLite then uses the partial unique index
         if clash.exclude(pk=org.pk).exists():
             raise ValidationFailed(_("Another organisation has this external id."), field="external_id")
 

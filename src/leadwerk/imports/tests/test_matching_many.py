@@ -139,3 +139,27 @@ def test_block_index_follows_new_and_changed_people(tenant, other_tenant):
         == [person_match(tenant_id=tenant.pk, **moved)]
         == [Match(first.pk, "sure", 100, "name_postcode")]
     )
+
+
+def test_external_id_lookups_use_the_partial_unique_index(tenant):
+    """Without the "not empty" term SQLite reads the whole tenant for each external-id lookup."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's planner (PostgreSQL proves the partial index's condition from the value)")
+
+    Person.objects.create(tenant=tenant, last_name="Berg", last_name_key="berg", external_id="K1")
+    with CaptureQueriesContext(connection) as queries:
+        single = person_match(tenant_id=tenant.pk, external_id="K1", last_name="Berg")
+        many = person_match_many(tenant.pk, [{"external_id": "K1", "last_name": "Berg"}])
+    assert many == [single] and single.reason == "external_id"
+    lookups = [
+        q["sql"] for q in queries.captured_queries if '"external_id" IN' in q["sql"] or '"external_id" =' in q["sql"]
+    ]
+    assert len(lookups) == 2
+    with connection.cursor() as cursor:
+        for sql in lookups:
+            cursor.execute(f"EXPLAIN QUERY PLAN {sql}")
+            plan = " ".join(str(row[-1]) for row in cursor.fetchall())
+            assert "person_unique_external_id" in plan, plan
