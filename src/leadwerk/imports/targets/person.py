@@ -492,32 +492,39 @@ class PersonLoader:
 
     # --- load -----------------------------------------------------------------------------------
 
-    def _suppressed(self, records: list[dict]) -> dict[str, str]:
-        hashes: dict[str, str] = {}
+    def _suppressed(self, records: list[dict]) -> dict[tuple[str, str], str]:
+        """(kind, value) -> suppression reason, for the records' e-mails and phones on the list."""
+        hashes: dict[str, tuple[str, str]] = {}
         for record in records:
             if record.get("email"):
-                hashes.setdefault(n.contact_hash("email", record["email"]), "")
+                hashes.setdefault(n.contact_hash("email", record["email"]), ("email", record["email"]))
             for field in ("phone", "mobile"):
                 if record.get(field):
-                    hashes.setdefault(n.contact_hash("phone", record[field]), "")
-        found: dict[str, str] = {}
-        keys = sorted(hashes)
-        for start in range(0, len(keys), 900):
-            found.update(
-                Suppression.objects.filter(
-                    tenant_id=self.tenant_id, value_hash__in=keys[start : start + 900]
-                ).values_list("value_hash", "reason")
-            )
+                    hashes.setdefault(n.contact_hash("phone", record[field]), ("phone", record[field]))
+        found: dict[tuple[str, str], str] = {}
+        table = connection.ops.quote_name(Suppression._meta.db_table)
+        with connection.cursor() as cursor:
+            for kind in ("email", "phone"):  # the unique index is (tenant, kind, hash)
+                keys = sorted(h for h, (k, _value) in hashes.items() if k == kind)
+                for start in range(0, len(keys), 900):
+                    batch = keys[start : start + 900]
+                    cursor.execute(
+                        f"SELECT value_hash, reason FROM {table} "  # noqa: S608
+                        f"WHERE tenant_id = %s AND kind = %s AND value_hash IN ({', '.join(['%s'] * len(batch))})",
+                        [self.tenant_id, kind, *batch],
+                    )
+                    for value_hash, reason in cursor.fetchall():
+                        found[hashes[value_hash]] = reason
         return found
 
     @staticmethod
-    def _reason(record: dict, suppressed: dict[str, str]) -> str:
+    def _reason(record: dict, suppressed: dict[tuple[str, str], str]) -> str:
         if not suppressed:
             return ""
-        if record.get("email") and (reason := suppressed.get(n.contact_hash("email", record["email"]))):
+        if record.get("email") and (reason := suppressed.get(("email", record["email"]))):
             return reason
         for field in ("phone", "mobile"):
-            if record.get(field) and (reason := suppressed.get(n.contact_hash("phone", record[field]))):
+            if record.get(field) and (reason := suppressed.get(("phone", record[field]))):
                 return reason
         return ""
 
