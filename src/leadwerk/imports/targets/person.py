@@ -544,6 +544,7 @@ class PersonLoader:
             for record, pk in zip(creates, ids, strict=True):
                 record["id"] = pk
             spec = _column_spec()
+            adapted = [(at, adapt) for at, (_name, adapt, _default) in enumerate(spec) if adapt is not None]
             params = []
             for record in creates:
                 duplicate = record.pop("_duplicate_of", None)
@@ -552,11 +553,11 @@ class PersonLoader:
                 record["suppressed_reason"] = self._reason(record, suppressed)
                 record["tenant_id"] = self.tenant_id
                 record["created_at"] = record["updated_at"] = stamp
-                row = []
-                for name, adapt, default in spec:
-                    value = record.get(name, default)
-                    row.append(adapt(value) if adapt is not None and value is not None else value)
-                params.append(tuple(row))
+                row = [record.get(name, default) for name, _adapt, default in spec]
+                for at, adapt in adapted:
+                    if row[at] is not None:
+                        row[at] = adapt(row[at])
+                params.append(row)
                 change_rows.append((self.tenant_id, self.job.pk, record["id"], "c", None, stamp))
                 tag_links += [(record["id"], tag) for tag in record["_tags"]]
                 if record.get("organization_id"):
