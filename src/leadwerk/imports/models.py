@@ -121,8 +121,10 @@ class ImportChange(models.Model):
         LEAD_CREATED = "l", _("lead created")
         LEAD_RESPONSE = "r", _("response added to a lead")
 
-    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.PROTECT, related_name="+")
-    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="changes")
+    # One row per record an import writes, so no index beyond (job, record): it serves the job's cascade
+    # and undo; a separate tenant or job index would cost every imported row two more index writes.
+    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.PROTECT, related_name="+", db_index=False)
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="changes", db_index=False)
     record_id = models.BigIntegerField()
     action = models.CharField(max_length=1, choices=Action.choices)
     previous = models.JSONField(null=True)
