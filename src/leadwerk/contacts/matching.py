@@ -47,6 +47,11 @@ def _full_key(first: str, last: str) -> str:
     return _key(f"{first} {last}")
 
 
+def match_keys(first_name: str, last_name: str) -> tuple[str, str]:
+    """(last_name_key, full name key) of an incoming person, as person_match_many compares them."""
+    return name_key(last_name), _full_key(first_name, last_name)
+
+
 def _candidate_key(first: str, last_key: str) -> str:
     """_full_key from a stored last_name_key: the same tokens (folding works letter by letter)."""
     first_key = _key(first) if first else ""
@@ -206,7 +211,10 @@ class BlockIndex:
     def _file(self, pk, postcode, organization_id, key, first, street, *, ordered=False) -> None:
         if len(key) < 3 or not (postcode or organization_id):
             return  # short keys are only reached through shorter prefixes, which are fetched instead
-        entry = (pk, _candidate_key(first, key), street or "")
+        self._put(pk, postcode, organization_id, key, _candidate_key(first, key), street or "", ordered=ordered)
+
+    def _put(self, pk, postcode, organization_id, key, full_key, street, *, ordered=False) -> None:
+        entry = (pk, full_key, street)
         for blocks, value in ((self.postcode, postcode), (self.organization, organization_id)):
             if not value:
                 continue
@@ -215,6 +223,15 @@ class BlockIndex:
                 bucket.insert(bisect_left(bucket, pk, key=itemgetter(0)), entry)
             else:
                 bucket.append(entry)
+
+    def file_new(self, people) -> None:
+        """File people created since the last refresh, from memory: (pk, postcode, organization id, last name
+        key, full name key, street) in pk order. Only for a holder that knows nobody else created people
+        meanwhile (on SQLite: it held the write lock since the refresh)."""
+        for pk, postcode, organization_id, key, full_key, street in people:
+            if len(key) >= 3 and (postcode or organization_id):
+                self._put(pk, postcode, organization_id, key, full_key, street or "")
+            self.last_id = max(self.last_id, pk)
 
     def refile(self, pk: int, before: dict, after: dict) -> None:
         """Move a person from the blocks of ``before`` to those of ``after`` (dicts of person fields)."""
@@ -294,6 +311,7 @@ def person_match_many(
             "street": row.get("street") or "",
             "organization_id": row.get("organization_id") or None,
             "external_id": row.get("external_id") or "",
+            "keys": row.get("keys") or match_keys(row.get("first_name") or "", row.get("last_name") or ""),
         }
         for row in rows
     ]
@@ -316,7 +334,7 @@ def person_match_many(
         for found in by_number.values():
             found.sort()
 
-    keys = [name_key(row["last_name"]) for row in rows]
+    keys = [row["keys"][0] for row in rows]
     postcode_blocks = {
         (row["postcode"], key[:3]) for row, key in zip(rows, keys, strict=True) if key and row["postcode"]
     }
@@ -395,7 +413,7 @@ def _match_one(row, key, by_external, by_email, by_phone, by_mobile, by_postcode
 
     if not key:
         return None
-    wanted = _full_key(row["first_name"], row["last_name"])
+    wanted = row["keys"][1]
     prefix = key[:3]
     best: Match | None = None
     if row["postcode"]:
@@ -432,7 +450,7 @@ class _Pool:
         for number in _numbers(row["phone"], row["mobile"]):
             self.phone.setdefault((number, key), index)
         if key:
-            entry = (index, _full_key(row["first_name"], row["last_name"]), row["street"])
+            entry = (index, row["keys"][1], row["street"])
             if row["postcode"]:
                 self.postcode.setdefault((row["postcode"], key[:3]), []).append(entry)
             if row["organization_id"]:

@@ -35,7 +35,7 @@ from django.utils.translation import gettext_lazy
 from leadwerk.accounts.models import Membership
 from leadwerk.contacts import normalize as n
 from leadwerk.contacts.keys import name_key
-from leadwerk.contacts.matching import BlockIndex, person_match_many
+from leadwerk.contacts.matching import BlockIndex, match_keys, person_match_many
 from leadwerk.contacts.models import (
     Affiliation,
     AttributeDefinition,
@@ -315,7 +315,16 @@ class PersonLoader:
             except ValidationFailed as exc:
                 self._reject(result, number, exc.field, exc.message, cells)
                 continue
-            items.append(dict(number=number, cells=cells, clean=clean, flags=flags, attrs=attrs, tags=tags, org=org))
+            item = dict(number=number, cells=cells, clean=clean, flags=flags, attrs=attrs, tags=tags, org=org)
+            # Keys and hashes the matcher and the writer need, made here: in a large import this runs in the
+            # second process, and the worker is the bottleneck.
+            item["keys"] = match_keys(clean.get("first_name", ""), clean["last_name"])
+            item["hashes"] = {
+                (kind, clean[field]): n.contact_hash(kind, clean[field])
+                for field, kind in (("email", "email"), ("phone", "phone"), ("mobile", "phone"))
+                if clean.get(field)
+            }
+            items.append(item)
         return items, result
 
     def load(self, prepared: tuple[list[dict], ChunkResult], *, write: bool) -> ChunkResult:
@@ -347,6 +356,7 @@ class PersonLoader:
                     "street": clean.get("street", ""),
                     "organization_id": item["org_id"] if item["org_id"] and item["org_id"] > 0 else None,
                     "external_id": clean.get("external_id", ""),
+                    "keys": item["keys"],
                 }
             )
             if item["org_id"] and item["org_id"] < 0:
@@ -373,6 +383,9 @@ class PersonLoader:
                         record[key] = value
                 record["attributes"] = {**attrs, **record["attributes"]}
                 record["_tags"] = sorted(set(record["_tags"]) | set(tags))
+                record["last_name_key"], record["_full_key"] = match_keys(
+                    record.get("first_name", ""), record["last_name"]
+                )
                 created_at_row[index] = record
                 result.add("merged")
                 continue
@@ -400,6 +413,7 @@ class PersonLoader:
                 continue
             record = {"country": self.tenant.country, **clean, "attributes": attrs, "quality_flags": item["flags"]}
             record["_tags"] = tags
+            record["last_name_key"], record["_full_key"] = item["keys"]
             if match is not None:
                 record["_duplicate_of"] = match.person_id if match.row is None else created_at_row[match.row]
                 result.add("flagged")
@@ -409,9 +423,26 @@ class PersonLoader:
         if result.rejections:
             result.add("rejected", len(result.rejections))
         if write:
-            self._write(creates, updates, current, now)
+            known = {}
+            for item in items:
+                known.update(item["hashes"])
+            self._write(creates, updates, current, now, known)
             if self.index is not None:
                 self._refile(updates, current)
+                if connection.vendor == "sqlite":
+                    # The chunk held SQLite's write lock since the index's refresh, so its new people are
+                    # the only ones since: file them from memory instead of reading them back.
+                    self.index.file_new(
+                        (
+                            r["id"],
+                            r.get("postcode"),
+                            r.get("organization_id"),
+                            r["last_name_key"],
+                            r["_full_key"],
+                            r.get("street"),
+                        )
+                        for r in creates
+                    )
         # Which person each row became (None: a new person in a dry run), for targets that build on people.
         for index, (item, match) in enumerate(zip(items, matches, strict=True)):
             if index in created_at_row:
@@ -492,15 +523,14 @@ class PersonLoader:
 
     # --- load -----------------------------------------------------------------------------------
 
-    def _suppressed(self, records: list[dict]) -> dict[tuple[str, str], str]:
+    def _suppressed(self, records: list[dict], known: dict) -> dict[tuple[str, str], str]:
         """(kind, value) -> suppression reason, for the records' e-mails and phones on the list."""
         hashes: dict[str, tuple[str, str]] = {}
         for record in records:
-            if record.get("email"):
-                hashes.setdefault(n.contact_hash("email", record["email"]), ("email", record["email"]))
-            for field in ("phone", "mobile"):
-                if record.get(field):
-                    hashes.setdefault(n.contact_hash("phone", record[field]), ("phone", record[field]))
+            for field, kind in (("email", "email"), ("phone", "phone"), ("mobile", "phone")):
+                if value := record.get(field):
+                    found = known.get((kind, value)) or n.contact_hash(kind, value)
+                    hashes.setdefault(found, (kind, value))
         found: dict[tuple[str, str], str] = {}
         table = connection.ops.quote_name(Suppression._meta.db_table)
         with connection.cursor() as cursor:
@@ -528,12 +558,15 @@ class PersonLoader:
                 return reason
         return ""
 
-    def _write(self, creates: list[dict], updates: dict[int, dict], current: dict[int, dict], now: datetime) -> None:
+    def _write(
+        self, creates: list[dict], updates: dict[int, dict], current: dict[int, dict], now: datetime, known: dict
+    ) -> None:
+        """Store the chunk; ``known``: contact hashes already made, by (kind, value)."""
         from ..models import ImportChange
 
         ops = connection.ops
         changed_states = [current[pk] for pk, u in updates.items() if u["changes"] or u["tags"]]
-        suppressed = self._suppressed(creates + changed_states)
+        suppressed = self._suppressed(creates + changed_states, known)
         stamp = ops.adapt_datetimefield_value(now)
         change_rows: list[tuple] = []
         tag_links: list[tuple[int, str]] = []
@@ -549,7 +582,6 @@ class PersonLoader:
             for record in creates:
                 duplicate = record.pop("_duplicate_of", None)
                 record["duplicate_of_id"] = duplicate["id"] if isinstance(duplicate, dict) else duplicate
-                record["last_name_key"] = name_key(record["last_name"])
                 record["suppressed_reason"] = self._reason(record, suppressed)
                 record["tenant_id"] = self.tenant_id
                 record["created_at"] = record["updated_at"] = stamp

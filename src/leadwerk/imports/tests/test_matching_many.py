@@ -163,3 +163,27 @@ def test_external_id_lookups_use_the_partial_unique_index(tenant):
             cursor.execute(f"EXPLAIN QUERY PLAN {sql}")
             plan = " ".join(str(row[-1]) for row in cursor.fetchall())
             assert "person_unique_external_id" in plan, plan
+
+
+def test_block_index_files_new_people_from_memory(tenant):
+    index = BlockIndex(tenant.pk)
+    person = Person.objects.create(
+        tenant=tenant, first_name="Ute", last_name="Kranz", last_name_key="kranz", postcode="10115"
+    )
+    index.file_new([(person.pk, "10115", None, "kranz", "ute kranz", "")])
+    assert index.last_id == person.pk
+    assert index.refresh() == 0  # already filed: not read back
+    query = {"first_name": "Ute", "last_name": "Kranz", "postcode": "10115"}
+    assert person_match_many(tenant.pk, [query], index=index) == [person_match(tenant_id=tenant.pk, **query)]
+
+
+def test_later_chunk_finds_a_person_an_earlier_chunk_created(marketing, settings):
+    """Chunks of one row: the second finds the first's new person through the in-memory blocks."""
+    from .helpers import run
+
+    settings.IMPORT_CHUNK_ROWS = 1
+    text = "Vorname;Nachname;PLZ;Straße\nUte;Kranz;10115;Weg 1\nUte;Kranz;10115;Weg 1\nUte;Kranz;10115;Weg 2\n"
+    job = run(marketing, text, mode="insert")
+    assert job.counts == {"created": 2, "existing": 1, "flagged": 1}  # the same street: sure; another: probable
+    flagged = Person.objects.get(street="Weg 2")
+    assert flagged.duplicate_of == Person.objects.get(street="Weg 1")
