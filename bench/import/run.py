@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import resource
 import shutil
@@ -64,6 +65,14 @@ def child_import(args: argparse.Namespace) -> dict:
     from leadwerk.imports.models import ImportJob
 
     by = Membership.objects.select_related("tenant", "user").get(pk=args.membership)
+    timing: list[str] = []  # the worker's own log line: where the import's time went
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            timing.append(record.getMessage())
+
+    services.log.addHandler(Keep(logging.INFO))
+    services.log.setLevel(logging.INFO)
     before_max = Person.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     profiler = None
     if args.profile:
@@ -97,6 +106,7 @@ def child_import(args: argparse.Namespace) -> dict:
         "people_after": people,
         "created_from_id": before_max + 1,
         "maxrss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "timing": timing[-1] if timing else "",
     }
 
 

@@ -16,6 +16,7 @@ double the import's time and the audit table's size.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterator, Mapping
 from datetime import timedelta
 from functools import partial
@@ -303,6 +304,16 @@ class _SqliteCache:
                 cursor.execute(f"PRAGMA cache_size = {int(self.previous)}")
 
 
+def _timed_next(chunks: Iterator, clock: dict):
+    mark = time.perf_counter()
+    try:
+        return next(chunks)
+    except StopIteration:
+        return None
+    finally:
+        clock["wait"] += time.perf_counter() - mark
+
+
 def _chunk_steps(job: ImportJob, loader, size: int) -> Iterator[tuple[int, int, Callable[[], ChunkResult]]]:
     """(first row index, rows, the step that loads the chunk) from the last committed chunk on.
 
@@ -338,9 +349,13 @@ def import_process(job_id: int, *, chunk_rows: int | None = None) -> ImportJob:
             return job
         chunks = _chunk_steps(job, loader, size)
         cache = _SqliteCache()
+        clock = {"wait": 0.0, "load": 0.0, "commit": 0.0, "rows": 0}  # seconds, for the log line at the end
+        started = time.perf_counter()
         try:
-            for first, count, step in chunks:
+            while (chunk := _timed_next(chunks, clock)) is not None:
+                first, count, step = chunk
                 with transaction.atomic():
+                    mark = time.perf_counter()
                     result = step()
                     _store_rejections(job, result)
                     job.rows_done = first + count
@@ -348,12 +363,21 @@ def import_process(job_id: int, *, chunk_rows: int | None = None) -> ImportJob:
                     ImportJob.objects.filter(pk=job.pk).update(
                         rows_done=job.rows_done, counts=job.counts, updated_at=timezone.now()
                     )
+                    committing = time.perf_counter()
+                    clock["load"] += committing - mark
+                clock["commit"] += time.perf_counter() - committing
+                clock["rows"] += count
                 if ImportJob.objects.filter(pk=job.pk, cancel_requested=True).exists():
                     _finish(job, by, S.CANCELLED)
                     return job
         finally:
             chunks.close()  # stops a preparing process early on cancel or error
             cache.restore()
+            log.info(
+                "import %s: %s rows in %.1f s; waiting for prepared rows %.1f s, matching and writing %.1f s, "
+                "committing %.1f s",
+                job.pk, clock["rows"], time.perf_counter() - started, clock["wait"], clock["load"], clock["commit"],
+            )  # fmt: skip
         _finish(job, by, S.DONE)
     except Exception as exc:
         message = (
