@@ -32,8 +32,6 @@ sys.path.insert(0, str(REPO))
 
 from datagen import BENCH_DIR, BenchDB, build_people_db, write_import_csv  # noqa: E402
 
-from leadwerk.imports.tuning import SQLITE_CACHE_KIB  # noqa: E402
-
 
 def _copy(src: Path, dst: Path) -> Path:
     for suffix in ("", "-wal", "-shm"):
@@ -124,8 +122,6 @@ def child_ceiling(args: argparse.Namespace) -> dict:
     target = sqlite3.connect(args.db, isolation_level=None)
     target.execute("PRAGMA journal_mode=WAL")
     target.execute("PRAGMA synchronous=NORMAL")
-    # The page cache the import's connection uses (leadwerk.imports.services): same conditions for both.
-    target.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
     sql = f"INSERT INTO contacts_person ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"  # noqa: S608
     started = time.perf_counter()
     for start in range(0, len(rows), args.chunk):

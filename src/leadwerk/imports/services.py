@@ -31,7 +31,7 @@ from leadwerk.accounts.models import Membership
 from leadwerk.contacts.roles import CONTACT_WRITERS
 from leadwerk.core.exceptions import Conflict, DomainError, NotFound, ValidationFailed
 
-from . import parsing, preparing, tuning
+from . import parsing, preparing
 from .mapping import mapping_check, suggest_mapping
 from .models import ImportChange, ImportJob, ImportRejection, ImportTemplate
 from .targets import ChunkResult, get_target
@@ -284,26 +284,6 @@ def _chunks(job: ImportJob, offset: int, size: int) -> Iterator[tuple[int, list[
         first += len(rows)
 
 
-class _SqliteCache:
-    """A larger page cache on this connection for the import, the previous size back afterwards."""
-
-    def __init__(self) -> None:
-        from django.db import connection
-
-        self.previous = None
-        if connection.vendor == "sqlite":
-            with connection.cursor() as cursor:
-                self.previous = cursor.execute("PRAGMA cache_size").fetchone()[0]
-                cursor.execute(f"PRAGMA cache_size = -{tuning.SQLITE_CACHE_KIB}")
-
-    def restore(self) -> None:
-        from django.db import connection
-
-        if self.previous is not None and connection.connection is not None:
-            with connection.cursor() as cursor:
-                cursor.execute(f"PRAGMA cache_size = {int(self.previous)}")
-
-
 def _timed_next(chunks: Iterator, clock: dict):
     mark = time.perf_counter()
     try:
@@ -348,7 +328,6 @@ def import_process(job_id: int, *, chunk_rows: int | None = None) -> ImportJob:
         if job.all_or_nothing and job.rows_done == 0 and not _all_rows_valid(job, loader, size):
             return job
         chunks = _chunk_steps(job, loader, size)
-        cache = _SqliteCache()
         clock = {"wait": 0.0, "load": 0.0, "commit": 0.0, "rows": 0}  # seconds, for the log line at the end
         started = time.perf_counter()
         try:
@@ -372,7 +351,6 @@ def import_process(job_id: int, *, chunk_rows: int | None = None) -> ImportJob:
                     return job
         finally:
             chunks.close()  # stops a preparing process early on cancel or error
-            cache.restore()
             log.info(
                 "import %s: %s rows in %.1f s; waiting for prepared rows %.1f s, matching and writing %.1f s, "
                 "committing %.1f s",

@@ -116,31 +116,3 @@ def test_an_error_in_the_second_process_fails_the_import_and_writes_nothing(mark
     assert job.status == ImportJob.Status.FAILED and job.rows_done == 0
     assert "Preparing rows failed" in job.message
     assert not Person.objects.exists() and not ImportRejection.objects.exists()
-
-
-def test_sqlite_page_cache_is_larger_during_the_import_only(marketing, monkeypatch):
-    from django.db import connection
-
-    from leadwerk.imports import tuning
-    from leadwerk.imports.targets.person import PersonLoader
-
-    if connection.vendor != "sqlite":
-        pytest.skip("SQLite's page cache")
-
-    def cache_size():
-        with connection.cursor() as cursor:
-            return cursor.execute("PRAGMA cache_size").fetchone()[0]
-
-    before = cache_size()
-    seen = []
-    real = PersonLoader.load
-
-    def load(self, prepared, *, write):
-        seen.append(cache_size())
-        return real(self, prepared, write=write)
-
-    monkeypatch.setattr(PersonLoader, "load", load)
-    job = _run(marketing, FILE)
-    assert job.status == ImportJob.Status.DONE
-    assert seen and set(seen) == {-tuning.SQLITE_CACHE_KIB}
-    assert cache_size() == before != -tuning.SQLITE_CACHE_KIB
