@@ -104,6 +104,8 @@ def child_import(args: argparse.Namespace) -> dict:
         "people_after": people,
         "created_from_id": before_max + 1,
         "maxrss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        # The preparing second process (imports/preparing.py), ended by now: its peak counts as well.
+        "maxrss_preparing_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024),
         "timing": timing[-1] if timing else "",
     }
 
@@ -188,13 +190,15 @@ def main() -> None:
     )  # fmt: skip
     print(json.dumps(ceiling, indent=1))
     share = result["rows_per_s"] / ceiling["rows_per_s"] if ceiling["rows_per_s"] else 0
+    memory = result["maxrss_mb"] + result.get("maxrss_preparing_mb", 0)
     print(
         f"\nend to end: {result['rows_per_s']:,} rows/s over {result['rows']:,} rows in {result['seconds']} s; "
-        f"peak memory {result['maxrss_mb']} MB\nceiling (bare executemany of the {ceiling['rows']:,} created rows): "
+        f"peak memory {result['maxrss_mb']} MB + {result.get('maxrss_preparing_mb', 0)} MB (preparing process)\n"
+        f"ceiling (bare executemany of the {ceiling['rows']:,} created rows): "
         f"{ceiling['rows_per_s']:,} rows/s → import = {share:.2f} × ceiling\n"
         f"targets: ≥ 10,000 rows/s {'met' if result['rows_per_s'] >= 10_000 else 'MISSED'}, "
         f"≥ 0.5 × ceiling {'met' if share >= 0.5 else 'MISSED'}, "
-        f"≤ 1,536 MB {'met' if result['maxrss_mb'] <= 1536 else 'MISSED'}"
+        f"≤ 1,536 MB together {'met' if memory <= 1536 else 'MISSED'}"
     )
     for path in (run_db, ceiling_db):
         for suffix in ("", "-wal", "-shm"):
