@@ -39,9 +39,10 @@ def test_intake_harness_at_toy_scale(tmp_path):
             "--work-dir", str(REPO / "var" / "bench" / "intake-smoke"), "--results", str(results),
         ]
     )  # fmt: skip
-    capture, ceiling, trivial = (result["rounds"][0][k] for k in ("capture", "note", "me"))
-    assert capture["requests"] > 0 and ceiling["requests"] > 0 and trivial["requests"] > 0
-    assert result["errors"] == 0, [r[k]["error_samples"] for r in result["rounds"] for k in ("capture", "note")]
+    capture, ceiling, trivial, bare = (result["rounds"][0][k] for k in ("capture", "note", "me", "bare"))
+    assert capture["requests"] > 0 and ceiling["requests"] > 0 and trivial["requests"] > 0 and bare["requests"] > 0
+    assert result["errors"] == 0, [r[k]["error_samples"] for r in result["rounds"] for k in r]
+    assert result["median"]["bare_ratio"] > 0
     # Retries happened, and none of them made a second lead.
     assert result["retried_keys"] > 0
     assert result["keys_with_two_leads"] == 0
@@ -51,4 +52,4 @@ def test_intake_harness_at_toy_scale(tmp_path):
     assert check["idempotency_records"] == result["keys_sent"]
     assert check["created_events"] == check["new_leads"]
     text = results.read_text()
-    assert "## SQLite — " in text and "capture ÷ ceiling" in text
+    assert "## SQLite — " in text and "capture ÷ bare endpoint" in text

@@ -69,6 +69,9 @@ def run(args: argparse.Namespace) -> dict:
                 method, path = "POST", "/api/v1/leads"
                 body = json.dumps(item["body"]).encode()
                 extra = {"Idempotency-Key": item["key"]}
+            elif args.mode == "bare":
+                method, path = "POST", "/bench/bare"
+                body, extra = json.dumps({"note": f"Rückruf vereinbart ({item})"}).encode(), {}
             elif args.mode == "note":
                 method, path = "POST", f"/api/v1/leads/{lead_ids[item % len(lead_ids)]}/activities"
                 body = json.dumps({"kind": "note", "note": f"Rückruf vereinbart ({item})"}).encode()
@@ -129,7 +132,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--token", required=True)
-    parser.add_argument("--mode", choices=("capture", "note", "me"), required=True)
+    parser.add_argument("--mode", choices=("capture", "note", "me", "bare"), required=True)
     parser.add_argument("--plan", help="JSON file: payloads (capture) or lead_ids (note)")
     parser.add_argument("--offset", type=int, default=0, help="first payload of the plan to send")
     parser.add_argument("--seconds", type=float, default=10.0)

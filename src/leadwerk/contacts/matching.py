@@ -178,8 +178,10 @@ class BlockIndex:
     ``refresh()`` files the people created since the last pass (the holder's own and anyone else's);
     ``refile()`` moves a person whose name, street or blocking values the holder changed. Changes that
     others make to existing people while the index lives are not seen: those people are compared as
-    they were when the index was built. Short name keys (under three letters) are not served from
-    here; person_match_many fetches those blocks from the database as before.
+    they were when the index was built. On PostgreSQL, where ids are not handed out in commit order, a
+    person whose transaction commits after a higher id has been filed is missed too. Both only affect the
+    fuzzy comparison; exact identifiers are always looked up in the database. Short name keys (under three
+    letters) are not served from here; person_match_many fetches those blocks from the database as before.
     """
 
     def __init__(self, tenant_id: int) -> None:
