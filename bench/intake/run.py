@@ -602,7 +602,8 @@ def write_results(path: Path, result: dict) -> None:
         f"| capture (`POST /api/v1/leads`): leads/s | **{_n(med['capture_leads_per_s'])}** "
         f"({_n(med['capture_rps'])} requests/s with retries) | — |",
         f"| capture p50 / p99 | {med['capture_p50']:.0f} / **{med['capture_p99']:.0f} ms** | p99 ≤ 250 ms |",
-        f"| ceiling (`POST /api/v1/leads/{{id}}/activities`, one row): requests/s | {_n(med['ceiling_rps'])} "
+        f"| the product's activity endpoint (`POST /api/v1/leads/{{id}}/activities`): requests/s | "
+        f"{_n(med['ceiling_rps'])} "
         f"(p99 {med['ceiling_p99']:.0f} ms) | — |",
         f"| the issue's ceiling: bare endpoint, JSON body checked, one row inserted (`POST /bench/bare`, bench "
         f"only): requests/s | {_n(med['bare_rps'])} (p99 {med['bare_p99']:.0f} ms) | — |",
