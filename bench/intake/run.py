@@ -500,14 +500,16 @@ def main(argv: list[str] | None = None) -> dict:
                 phases[mode]["error_samples"] = result["error_samples"]
             trivial = load(port, setup["token"], "me", None, seconds=args.seconds / 2, clients=args.clients)
             phases["me"] = summarise(trivial)
-            phases["bare"] = summarise(load(port, setup["token"], "bare", None, seconds=args.seconds / 2,
-                                            clients=args.clients))  # fmt: skip
+            bare = load(port, setup["token"], "bare", None, seconds=args.seconds / 2, clients=args.clients)
+            phases["bare"] = summarise(bare)
+            phases["bare"]["error_samples"] = bare["error_samples"]
             rounds.append(phases)
             c, n_ = phases["capture"], phases["note"]
             print(
                 f"round {r + 1}: capture {c['leads_per_s']:.0f} leads/s p50 {c['p50']:.0f} p99 {c['p99']:.0f} ms "
                 f"err {c['errors']} | ceiling {n_['rps']:.0f} req/s p99 {n_['p99']:.0f} ms | "
-                f"/me {phases['me']['rps']:.0f} req/s | bare insert {phases['bare']['rps']:.0f} req/s",
+                f"/me {phases['me']['rps']:.0f} req/s | bare insert {phases['bare']['rps']:.0f} req/s "
+                f"err {phases['bare']['errors']}",
                 file=sys.stderr,
             )
     finally:

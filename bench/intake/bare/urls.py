@@ -28,8 +28,10 @@ def bare(request):
     if not isinstance(note, str) or not 1 <= len(note) <= 200:
         return JsonResponse({"detail": [{"loc": ["body", "note"], "msg": "1 to 200 characters."}]}, status=422)
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("INSERT INTO bench_bare (note, at) VALUES (%s, %s)", [note, timezone.now().isoformat()])
-        row_id = cursor.lastrowid
+        cursor.execute(
+            "INSERT INTO bench_bare (note, at) VALUES (%s, %s) RETURNING id", [note, timezone.now().isoformat()]
+        )
+        row_id = cursor.fetchone()[0]
     return JsonResponse({"id": row_id}, status=201)
 
 

@@ -293,6 +293,29 @@ def person_create(
     return person_upsert(by=by, data=data, attributes=attributes, tags=tags, merge=merge)
 
 
+def _identity_locks(tenant_id: int, clean: Mapping[str, Any], flags: list[str]) -> None:
+    """On PostgreSQL, one writer at a time per e-mail address, phone number and external id (until commit).
+
+    Otherwise two concurrent captures of the same new person both find no match and both create it. The
+    locks are transaction-scoped advisory locks, taken in a fixed order; SQLite needs none (one writer).
+    """
+    from django.db import connection
+
+    if connection.vendor != "postgresql" or not connection.in_atomic_block:
+        return
+    identities = set()
+    if clean.get("email") and "email_invalid" not in flags:
+        identities.add(f"email:{clean['email']}")
+    for field in ("phone", "mobile"):
+        if str(clean.get(field) or "").startswith("+"):
+            identities.add(f"phone:{clean[field]}")
+    if clean.get("external_id"):
+        identities.add(f"external:{clean['external_id']}")
+    with connection.cursor() as cursor:
+        for identity in sorted(identities):
+            cursor.execute("SELECT pg_advisory_xact_lock(%s::int, hashtext(%s))", [tenant_id, identity])
+
+
 def person_upsert(
     *,
     by: Membership,
@@ -312,6 +335,7 @@ def person_upsert(
     clean, flags = normalize_person_data(tenant, data)
     _check_organization(tenant.pk, clean.get("organization"))
     attrs = attributes_clean(tenant_id=tenant.pk, record_type="person", values=attributes or {})
+    _identity_locks(tenant.pk, clean, flags)
     match = person_match(
         tenant_id=tenant.pk,
         email=clean.get("email", "") if "email_invalid" not in flags else "",

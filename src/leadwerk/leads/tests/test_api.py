@@ -225,3 +225,31 @@ def test_concurrent_retries_with_one_key_create_one_lead(tenant, manager, intere
         t.join()
     assert answers == [201] * 6
     assert Lead.objects.count() == 1 and Person.objects.count() == 1
+
+
+@pytest.mark.skipif(
+    connection.vendor == "sqlite", reason="the in-memory SQLite test database is one connection; PostgreSQL run only"
+)
+@pytest.mark.django_db(transaction=True, available_apps=settings.INSTALLED_APPS)
+def test_concurrent_captures_of_one_new_person_create_one_person(tenant, manager, interest):
+    """Different keys, the same new person at once: one person, one lead, the others added to it."""
+    answers: list[int] = []
+    gate = threading.Barrier(6)
+
+    def send(n: int):
+        try:
+            gate.wait()
+            headers = {**bearer(manager), "Idempotency-Key": f"form-{n}"}
+            answers.append(
+                Client().post("/api/v1/leads", BODY, content_type="application/json", headers=headers).status_code
+            )
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send, args=(n,)) for n in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(answers) == [200] * 5 + [201]
+    assert Person.objects.count() == 1 and Lead.objects.count() == 1
