@@ -187,3 +187,22 @@ def test_later_chunk_finds_a_person_an_earlier_chunk_created(marketing, settings
     assert job.counts == {"created": 2, "existing": 1, "flagged": 1}  # the same street: sure; another: probable
     flagged = Person.objects.get(street="Weg 2")
     assert flagged.duplicate_of == Person.objects.get(street="Weg 1")
+
+
+def test_block_index_merges_built_and_moved_people_in_id_order(tenant):
+    def person(first, postcode):
+        return Person.objects.create(
+            tenant=tenant, first_name=first, last_name="Kranz", last_name_key="kranz", postcode=postcode
+        )
+
+    a, b, c = person("Anna", "10115"), person("Bert", "80331"), person("Cora", "10115")
+    index = BlockIndex(tenant.pk)
+    assert [entry[0] for entry in index.blocks("postcode", {("10115", "kra")})[("10115", "kra")]] == [a.pk, c.pk]
+    # Bert moves into 10115 between Anna and Cora; a newcomer comes after all of them.
+    before = {"first_name": "Bert", "last_name": "Kranz", "last_name_key": "kranz", "postcode": "80331"}
+    index.refile(b.pk, before, {**before, "postcode": "10115"})
+    d = person("Dora", "10115")
+    index.refresh()
+    found = index.blocks("postcode", {("10115", "kra"), ("80331", "kra")})
+    assert [entry[0] for entry in found[("10115", "kra")]] == [a.pk, b.pk, c.pk, d.pk]
+    assert found[("80331", "kra")] == []
