@@ -7,8 +7,6 @@ created but flagged for review rather than merged silently.
 
 from __future__ import annotations
 
-import heapq
-from array import array
 from bisect import bisect_left
 from dataclasses import dataclass
 from functools import lru_cache
@@ -52,11 +50,6 @@ def _full_key(first: str, last: str) -> str:
 def match_keys(first_name: str, last_name: str) -> tuple[str, str]:
     """(last_name_key, full name key) of an incoming person, as person_match_many compares them."""
     return name_key(last_name), _full_key(first_name, last_name)
-
-
-def _street_hash(street: str | None) -> int:
-    """The folded street as a number (0: none): candidates carry this, not the street, to save memory."""
-    return (hash(_key(street)) or 1) if street else 0
 
 
 def _candidate_key(first: str, last_key: str) -> str:
@@ -145,7 +138,7 @@ def _batched(values: list, size: int):
 
 
 def _fetch_fuzzy(tenant_id: int, column: str, blocks: set[tuple]) -> dict[tuple, list[tuple]]:
-    """Candidates (pk, full name key, street hash) per (blocking value, name prefix), in pk order."""
+    """Candidates (pk, full name key, street) per (blocking value, name prefix), in pk order."""
     from django.db import connection
 
     found: dict[tuple, list[tuple]] = {block: [] for block in blocks}
@@ -168,7 +161,7 @@ def _fetch_fuzzy(tenant_id: int, column: str, blocks: set[tuple]) -> dict[tuple,
                 for prefix in {key[:1], key[:2], key[:3]}:
                     bucket = found.get((value, prefix))
                     if bucket is not None and key < prefix + "\uffff":
-                        entry = entry or (pk, _candidate_key(first, key), _street_hash(street))
+                        entry = entry or (pk, _candidate_key(first, key), street)
                         bucket.append(entry)
     return found
 
@@ -194,57 +187,9 @@ class BlockIndex:
     def __init__(self, tenant_id: int) -> None:
         self.tenant_id = tenant_id
         self.last_id = 0
-        # People filed after the build (new ones, and those the holder moved): small lists per block.
         self.postcode: dict[tuple[str, str], list[tuple[int, str, str]]] = {}
         self.organization: dict[tuple[int, str], list[tuple[int, str, str]]] = {}
-        # The people at build time, in columns: ≈ 250 bytes a person instead of ≈ 430 as tuples per block
-        # (a million people fall into ≈ 700,000 blocks of a few people each, and a list per block is costly).
-        self._pks = array("q")
-        self._keys: list[str] = []
-        self._streets = array("q")  # street hashes
-        self._order = {"postcode": array("i"), "organization_id": array("i")}  # positions sorted by block
-        self._span: dict[str, dict[str, int]] = {"postcode": {}, "organization_id": {}}  # block -> start, count
-        self._gone: set[int] = set()  # built-in people moved since (filed again among the later ones)
-        self._build()
-
-    def _build(self) -> None:
-        from django.db import connection
-
-        table = connection.ops.quote_name(Person._meta.db_table)
-        sql = (
-            "SELECT id, postcode, organization_id, last_name_key, first_name, street "  # noqa: S608
-            f"FROM {table} WHERE tenant_id = %s ORDER BY id"
-        )
-        names: dict[str, list[str]] = {"postcode": [], "organization_id": []}  # each position's block name
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [self.tenant_id])
-            while rows := cursor.fetchmany(10_000):
-                for pk, postcode, organization_id, key, first, street in rows:
-                    if len(key) < 3 or not (postcode or organization_id):
-                        continue  # short keys are only reached through shorter prefixes, fetched instead
-                    self._pks.append(pk)
-                    self._keys.append(_candidate_key(first, key))
-                    self._streets.append(_street_hash(street))
-                    names["postcode"].append(f"{postcode}\x1f{key[:3]}" if postcode else "")
-                    names["organization_id"].append(f"{organization_id}\x1f{key[:3]}" if organization_id else "")
-                self.last_id = rows[-1][0]
-        for column, block_of in names.items():
-            order, span = self._order[column], self._span[column]
-            for position in sorted(range(len(block_of)), key=block_of.__getitem__):  # stable: id order inside
-                name = block_of[position]
-                if name:
-                    span[name] = span.get(name, len(order) << 24) + 1  # start in the high bits, count low
-                    order.append(position)
-            block_of.clear()
-
-    def _base(self, column: str, value, prefix: str) -> list[tuple[int, str, str]]:
-        packed = self._span[column].get(f"{value}\x1f{prefix}")
-        if packed is None:
-            return []
-        start, count = packed >> 24, packed & 0xFFFFFF
-        positions = self._order[column][start : start + count]
-        found = [(self._pks[p], self._keys[p], self._streets[p]) for p in positions]
-        return [entry for entry in found if entry[0] not in self._gone] if self._gone else found
+        self.refresh()
 
     def refresh(self) -> int:
         """File the people with an id above the highest seen so far; returns how many."""
@@ -268,10 +213,10 @@ class BlockIndex:
     def _file(self, pk, postcode, organization_id, key, first, street, *, ordered=False) -> None:
         if len(key) < 3 or not (postcode or organization_id):
             return  # short keys are only reached through shorter prefixes, which are fetched instead
-        self._put(pk, postcode, organization_id, key, _candidate_key(first, key), _street_hash(street), ordered=ordered)
+        self._put(pk, postcode, organization_id, key, _candidate_key(first, key), street or "", ordered=ordered)
 
-    def _put(self, pk, postcode, organization_id, key, full_key, street_hash, *, ordered=False) -> None:
-        entry = (pk, full_key, street_hash)
+    def _put(self, pk, postcode, organization_id, key, full_key, street, *, ordered=False) -> None:
+        entry = (pk, full_key, street)
         for blocks, value in ((self.postcode, postcode), (self.organization, organization_id)):
             if not value:
                 continue
@@ -287,12 +232,11 @@ class BlockIndex:
         meanwhile (on SQLite: it held the write lock since the refresh)."""
         for pk, postcode, organization_id, key, full_key, street in people:
             if len(key) >= 3 and (postcode or organization_id):
-                self._put(pk, postcode, organization_id, key, full_key, _street_hash(street))
+                self._put(pk, postcode, organization_id, key, full_key, street or "")
             self.last_id = max(self.last_id, pk)
 
     def refile(self, pk: int, before: dict, after: dict) -> None:
         """Move a person from the blocks of ``before`` to those of ``after`` (dicts of person fields)."""
-        self._gone.add(pk)  # if it was filed at build time: no longer there
         key = before.get("last_name_key") or ""
         for blocks, field in ((self.postcode, "postcode"), (self.organization, "organization_id")):
             value = before.get(field)
@@ -311,21 +255,14 @@ class BlockIndex:
             )
 
     def blocks(self, column: str, wanted: set[tuple]) -> dict[tuple, list[tuple]]:
-        """Candidates (pk, full name key, street hash) per (value, prefix), in pk order."""
-        later = self.postcode if column == "postcode" else self.organization
-        found = {}
-        for block in wanted:
-            base, added = self._base(column, *block), later.get(block)
-            if added:  # later people have higher ids, except moved ones: merge by id
-                base = list(heapq.merge(base, added, key=itemgetter(0))) if base else added
-            found[block] = base
-        return found
+        source = self.postcode if column == "postcode" else self.organization
+        return {block: source.get(block, []) for block in wanted}
 
 
 def _best_fuzzy(
     wanted: str, street: str, candidates: list[tuple], reason: str, best: Match | None, *, rows: bool = False
 ) -> Match | None:
-    """The best of the first CANDIDATE_LIMIT candidates (pk, full name key, street hash), person_match's rules.
+    """The best of the first CANDIDATE_LIMIT candidates (pk, full name key, street), person_match's rules.
 
     With ``rows`` the candidates are earlier rows of the batch, their index in place of the pk.
     """
@@ -344,7 +281,7 @@ def _best_fuzzy(
         if score < PROBABLE_NAME_SCORE:
             continue
         pk, _their_key, their_street = window[at]
-        same_address = bool(street) and _street_hash(street) == their_street
+        same_address = bool(street) and _key(street) == _key(their_street)
         kind = "sure" if score == 100 and same_address else "probable"
         candidate = Match(0, kind, score, reason, row=pk) if rows else Match(pk, kind, score, reason)
         if best is None or (candidate.is_sure, candidate.score) > (best.is_sure, best.score):
@@ -515,7 +452,7 @@ class _Pool:
         for number in _numbers(row["phone"], row["mobile"]):
             self.phone.setdefault((number, key), index)
         if key:
-            entry = (index, row["keys"][1], _street_hash(row["street"]))
+            entry = (index, row["keys"][1], row["street"])
             if row["postcode"]:
                 self.postcode.setdefault((row["postcode"], key[:3]), []).append(entry)
             if row["organization_id"]:

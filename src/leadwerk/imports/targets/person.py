@@ -456,7 +456,7 @@ class PersonLoader:
 
         Fetching fuzzy candidates costs ~130 µs a row at a million people; filing a person in the index
         ~3 µs. So the index pays from about one row per 40 people; it is refreshed before every chunk
-        (people created since, by this import or anyone) and costs ≈ 250 MB at a million people.
+        (people created since, by this import or anyone) and costs ≈ 430 MB at a million people.
         """
         if not write:
             return None
