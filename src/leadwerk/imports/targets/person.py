@@ -315,9 +315,9 @@ class PersonLoader:
             except ValidationFailed as exc:
                 self._reject(result, number, exc.field, exc.message, cells)
                 continue
-            item = dict(number=number, cells=cells, clean=clean, flags=flags, attrs=attrs, tags=tags, org=org)
+            item = dict(number=number, clean=clean, flags=flags, attrs=attrs, tags=tags, org=org)
             # Keys and hashes the matcher and the writer need, made here: in a large import this runs in the
-            # second process, and the worker is the bottleneck.
+            # second process, and the worker is the bottleneck. (The raw cells stay behind: less to pickle.)
             item["keys"] = match_keys(clean.get("first_name", ""), clean["last_name"])
             item["hashes"] = {
                 (kind, clean[field]): n.contact_hash(kind, clean[field])
