@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from django.db import IntegrityError
 
 from leadwerk.contacts import services as contact_services
 from leadwerk.contacts.models import Person, Suppression
@@ -11,7 +10,7 @@ from leadwerk.core.exceptions import ValidationFailed
 from leadwerk.imports import services
 from leadwerk.imports.models import ImportChange, ImportJob, ImportRejection
 
-from .helpers import run, tasks_run, upload
+from .helpers import crash_in_third_chunk_then_resume, run, tasks_run, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -210,31 +209,8 @@ def test_dry_run_summarises_without_writing(marketing):
 
 def test_crash_after_a_chunk_then_resume_imports_each_row_once(marketing, settings, monkeypatch):
     settings.IMPORT_CHUNK_ROWS = 2
-    lines = ["Vorname;Nachname;E-Mail"] + [f"P{i};Name{i};p{i}@example.de" for i in range(7)]
-    job = upload(marketing, "\n".join(lines) + "\n")
-    services.import_configure(job=job, by=marketing, mapping=job.mapping)
-    from django.db.backends.utils import CursorWrapper
-
-    real = CursorWrapper.executemany
-    calls = {"n": 0}
-
-    def crash_in_third_chunk(self, sql, params):
-        if "imports_importchange" in sql:
-            calls["n"] += 1
-            if calls["n"] == 3:
-                raise IntegrityError("simulated crash")
-        return real(self, sql, params)
-
-    monkeypatch.setattr(CursorWrapper, "executemany", crash_in_third_chunk)
-    with tasks_run():
-        services.import_start(job=job, by=marketing)
-    job.refresh_from_db()
-    assert job.status == ImportJob.Status.FAILED and job.rows_done == 4
-    assert Person.objects.count() == 4  # two whole chunks, nothing of the third
-    monkeypatch.setattr(CursorWrapper, "executemany", real)
-    with tasks_run():
-        services.import_resume(job=job, by=marketing)
-    job.refresh_from_db()
+    after_crash, job = crash_in_third_chunk_then_resume(marketing, monkeypatch)
+    assert after_crash == (ImportJob.Status.FAILED, 4, 4)  # two whole chunks, nothing of the third
     assert job.status == ImportJob.Status.DONE and job.rows_done == 7
     assert job.counts == {"created": 7}
     assert Person.objects.count() == 7

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from django.db import IntegrityError
 
 from leadwerk.contacts.models import Person
 from leadwerk.imports import parsing, preparing, services
 from leadwerk.imports.models import ImportJob, ImportRejection
 
-from .helpers import tasks_run, upload
+from .helpers import crash_in_third_chunk_then_resume, run, tasks_run, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -43,15 +42,6 @@ def second_process(settings, monkeypatch):
     return used
 
 
-def _run(by, text):
-    job = upload(by, text)
-    services.import_configure(job=job, by=by, mapping=job.mapping)
-    with tasks_run():
-        services.import_start(job=job, by=by)
-    job.refresh_from_db()
-    return job
-
-
 def _outcome(job):
     people = sorted(Person.objects.filter(tenant_id=job.tenant_id).values_list(*PEOPLE_FIELDS))
     rejections = list(job.rejections.order_by("row_number").values_list("row_number", "column", "message"))
@@ -60,13 +50,13 @@ def _outcome(job):
 
 def test_second_process_gives_the_same_import(marketing, settings, second_process):
     settings.IMPORT_PROCESSES = 1
-    serial = _outcome(_run(marketing, FILE))
+    serial = _outcome(run(marketing, FILE))
     assert not second_process
     Person.objects.all().delete()
     ImportJob.objects.all().delete()
 
     settings.IMPORT_PROCESSES = 2
-    parallel = _outcome(_run(marketing, FILE))
+    parallel = _outcome(run(marketing, FILE))
     assert second_process == [0]
     assert parallel == serial
     status, rows_done, counts, rejections, people = parallel
@@ -77,30 +67,8 @@ def test_second_process_gives_the_same_import(marketing, settings, second_proces
 
 
 def test_crash_then_resume_in_the_second_process_imports_each_row_once(marketing, monkeypatch, second_process):
-    lines = ["Vorname;Nachname;E-Mail"] + [f"P{i};Name{i};p{i}@example.de" for i in range(7)]
-    job = upload(marketing, "\n".join(lines) + "\n")
-    services.import_configure(job=job, by=marketing, mapping=job.mapping)
-    from django.db.backends.utils import CursorWrapper
-
-    real = CursorWrapper.executemany
-    calls = {"n": 0}
-
-    def crash_in_third_chunk(self, sql, params):
-        if "imports_importchange" in sql:
-            calls["n"] += 1
-            if calls["n"] == 3:
-                raise IntegrityError("simulated crash")
-        return real(self, sql, params)
-
-    monkeypatch.setattr(CursorWrapper, "executemany", crash_in_third_chunk)
-    with tasks_run():
-        services.import_start(job=job, by=marketing)
-    job.refresh_from_db()
-    assert job.status == ImportJob.Status.FAILED and job.rows_done == 4
-    monkeypatch.setattr(CursorWrapper, "executemany", real)
-    with tasks_run():
-        services.import_resume(job=job, by=marketing)
-    job.refresh_from_db()
+    after_crash, job = crash_in_third_chunk_then_resume(marketing, monkeypatch)
+    assert after_crash == (ImportJob.Status.FAILED, 4, 4)
     assert second_process == [0, 4]  # the resumed run's child starts after the committed chunks
     assert job.status == ImportJob.Status.DONE and job.counts == {"created": 7}
     assert sorted(Person.objects.values_list("email", flat=True)) == [f"p{i}@example.de" for i in range(7)]
