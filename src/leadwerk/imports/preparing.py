@@ -25,7 +25,7 @@ AHEAD = 2
 POLL_SECONDS = 5
 
 
-def wanted(job, loader, rows_left: int) -> bool:
+def wanted(loader, rows_left: int) -> bool:
     from django.conf import settings
 
     return settings.IMPORT_PROCESSES > 1 and rows_left >= PARALLEL_MIN_ROWS and hasattr(loader, "prepare")

@@ -300,7 +300,7 @@ def _chunk_steps(job: ImportJob, loader, size: int) -> Iterator[tuple[int, int, 
     A large file is prepared one chunk ahead in a second process (see preparing); otherwise each chunk
     is prepared and loaded in one step.
     """
-    if preparing.wanted(job, loader, job.total_rows - job.rows_done):
+    if preparing.wanted(loader, job.total_rows - job.rows_done):
         path = parsing.stored_path(job.stored_file)
         for first, count, prepared in preparing.prepared_chunks(
             loader, path, job.delimiter, len(job.headers), offset=job.rows_done, size=size

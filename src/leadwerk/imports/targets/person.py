@@ -140,13 +140,15 @@ def _column_spec() -> list[tuple[str, Any, Any]]:
 
 
 def _json_adapter(field):
-    empty = {repr(value): connection.ops.adapt_json_value(value, field.encoder) for value in ({}, [])}
+    """The field's JSON adapter, with the empty dict and list (most rows' attributes and flags) made once."""
+    empty_dict = connection.ops.adapt_json_value({}, field.encoder)
+    empty_list = connection.ops.adapt_json_value([], field.encoder)
 
     def adapt(value):
-        if not value:  # most rows: no attributes, no flags
-            found = empty.get(repr(value))
-            if found is not None:
-                return found
+        if value == {}:
+            return empty_dict
+        if value == []:
+            return empty_list
         return connection.ops.adapt_json_value(value, field.encoder)
 
     return adapt
