@@ -18,6 +18,15 @@ def _language_reset():
     translation.deactivate()
 
 
+@pytest.fixture(autouse=True)
+def _config_shared_clear():
+    """Each test starts without shared configuration answers: rolled back between tests, a tenant id comes back
+    with other rules, and a stamp read in one test must not find the answers of another."""
+    from leadwerk.core.memo import config_shared_clear
+
+    config_shared_clear()
+
+
 @pytest.fixture
 def tenant(db):
     return TenantFactory(name="Nordstern Automobile AG", slug="nordstern")

@@ -20,7 +20,7 @@ from leadwerk.core.memo import config_memo
 from leadwerk.core.paging import keyset_paginate
 
 from . import services, sla
-from .config import capture_prefetch
+from .config import capture_config_share, capture_prefetch
 from .models import Channel, FollowUp, IdempotencyRecord, InterestCategory, Lead, LeadReason
 from .schemas import (
     ActivityIn,
@@ -187,6 +187,7 @@ def lead_capture(
         digest = _body_hash(payload) if key is not None else ""
         if key is not None and (answered := _answered(request.membership.tenant_id, key, digest)) is not None:
             return answered  # a repeat: the first answer, even if the input would no longer pass
+        capture_config_share(request.membership.tenant_id)
         person, data = _capture_input(request, payload)
         capture_prefetch(request.membership.tenant_id)
         if key is None:

@@ -17,6 +17,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from leadwerk.accounts.models import Membership
@@ -346,6 +347,7 @@ def question_reorder(*, by: Membership, keys: list[str]) -> list[QualificationQu
 
 
 def _renumber(questions: list[QualificationQuestion]) -> None:
+    now = timezone.now()
     for position, q in enumerate(questions, start=1):
-        q.position = position
-    QualificationQuestion.objects.bulk_update(questions, ["position"])
+        q.position, q.updated_at = position, now  # updated_at: the capture's configuration stamp sums it
+    QualificationQuestion.objects.bulk_update(questions, ["position", "updated_at"])

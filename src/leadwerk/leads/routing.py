@@ -1,8 +1,9 @@
 """Lead routing: ordered rules pick a target (a member, or a team by round robin or fewest open leads).
 
 A tenant's active rules are compiled once into Python predicates and cached per process, keyed by the
-tenant and a version stamp of its rules (newest ``updated_at`` and the count), so every rule edit, reorder
-or deletion is seen by the next decision. Members, capacities and absences are read live per decision.
+tenant and a version stamp of its rules (their count and the sum of their ``updated_at``), so every rule
+edit, reorder or deletion is seen by the next decision. Members, capacities and absences are read live per
+decision.
 
 Decisions:
 - the first active rule whose conditions all hold wins; a rule without conditions is the fallback;
@@ -39,7 +40,7 @@ from django.utils.translation import gettext_lazy
 from leadwerk.accounts.models import Membership, Team
 from leadwerk.contacts.models import Organization, Person
 from leadwerk.core.exceptions import ValidationFailed
-from leadwerk.core.memo import memoized
+from leadwerk.core.memo import memoized, updated_stamp_sql
 
 from . import sla, states
 from .models import Absence, Channel, Grade, Lead, LeadProfile, Rating, RoutingRule, TeamRoutingState
@@ -412,9 +413,11 @@ _cache: dict[int, tuple[tuple, RuleSet]] = {}
 
 @memoized
 def rules_stamp(tenant_id: int) -> tuple:
-    """Changes with every rule edit, reorder, activation or deletion (one small aggregate query)."""
+    """Changes with every rule edit, reorder, activation or deletion (one small aggregate query; a sum of the
+    ``updated_at`` rather than the newest, so an edit that commits after a later one is seen too)."""
+    sql = "SELECT " + updated_stamp_sql(RoutingRule._meta.db_table, connection.vendor)
     with connection.cursor() as cursor:  # plain SQL: this runs before every decision
-        cursor.execute("SELECT MAX(updated_at), COUNT(*) FROM leads_routingrule WHERE tenant_id = %s", [tenant_id])
+        cursor.execute(sql, [tenant_id, tenant_id])
         return tuple(cursor.fetchone())
 
 
@@ -423,6 +426,7 @@ def compiled_rules(tenant_id: int) -> tuple[CompiledRule, ...]:
     return compiled_ruleset(tenant_id).rules
 
 
+@memoized
 def compiled_ruleset(tenant_id: int) -> RuleSet:
     stamp = rules_stamp(tenant_id)
     cached = _cache.get(tenant_id)

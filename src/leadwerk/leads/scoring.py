@@ -934,10 +934,12 @@ def scoring_rule_move(*, by: Membership, rule: ScoringRule, to: int) -> ScoringR
     others = ScoringRule.objects.filter(tenant_id=by.tenant_id).exclude(pk=rule.pk)
     rules = list(others.order_by("position", "id"))
     rules.insert(min(to, len(rules)), rule)
+    now = timezone.now()
     for position, r in enumerate(rules):
         if r.position != position:
             r.position = position
-            ScoringRule.objects.filter(pk=r.pk).update(position=position)
+            # updated_at too: the capture's configuration stamp (leads.config) sums it
+            ScoringRule.objects.filter(pk=r.pk).update(position=position, updated_at=now)
     rule.refresh_from_db()
     return rule
 
