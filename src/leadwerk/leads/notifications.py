@@ -98,6 +98,15 @@ def notification_settings(membership: Membership) -> dict[str, bool]:
     return row or {"email_on_assignment": True, "daily_digest": True}
 
 
+def _carries_profile(member: Membership) -> bool:
+    """The member came with its user, tenant and lead profile (or the knowledge that it has none)."""
+    return (
+        Membership.user.is_cached(member)
+        and Membership.tenant.is_cached(member)
+        and Membership.lead_profile.related.is_cached(member)
+    )
+
+
 def _wants_assignment_mail(owner: Membership) -> bool:
     """``notification_settings(owner)["email_on_assignment"]`` from a profile read with the member."""
     try:
@@ -140,7 +149,8 @@ def assignment_notify(*, lead: Lead, owner: Membership, by: Membership | None) -
     """
     if by is not None and owner.pk == by.pk:
         return None
-    owner = Membership.objects.select_related("user", "tenant", "lead_profile").get(pk=owner.pk)
+    if not _carries_profile(owner):  # routing's member carries them, read in this transaction
+        owner = Membership.objects.select_related("user", "tenant", "lead_profile").get(pk=owner.pk)
     hot = _is_hot(lead)
     with translation.override(member_language(owner)):
         subject = lead.title or (lead.interest.name if lead.interest_id else "")

@@ -37,7 +37,7 @@ from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from leadwerk.accounts.models import Membership, Team
+from leadwerk.accounts.models import Membership, Team, Tenant
 from leadwerk.contacts.models import Organization, Person
 from leadwerk.core.exceptions import ValidationFailed
 from leadwerk.core.memo import memoized, updated_stamp_sql
@@ -569,7 +569,8 @@ def _member_rows(
     ctx: RoutingContext, *, team_id: int | None = None, member_id: int | None = None, open_counts: bool = False
 ) -> list[dict]:
     """The target's members with all routing needs, in one query: availability, profile, this week's load,
-    open leads (for "fewest open") and the team's round-robin pointer. Plain SQL: it runs on every decision."""
+    open leads (for "fewest open") and the team's round-robin pointer, and what the assignment notification
+    needs (language, e-mail choice). Plain SQL: it runs on every decision."""
     ops = connection.ops
     lead, member, user = Lead._meta.db_table, Membership._meta.db_table, "accounts_user"
     open_statuses = sorted(states.OPEN)
@@ -580,7 +581,7 @@ def _member_rows(
     # only table names and placeholders are interpolated into the SQL
     sql = f"""
         SELECT m.id, m.user_id, u.full_name, u.email, m.is_active, m.role, m.team_id, t.name,
-               p.takes_leads, p.weekly_capacity,
+               p.takes_leads, p.weekly_capacity, u.language, tn.locale, p.id, p.email_on_assignment,
                EXISTS(SELECT 1 FROM {Absence._meta.db_table} a
                       WHERE a.membership_id = m.id AND a.starts_on <= %s AND a.ends_on >= %s),
                CASE WHEN p.weekly_capacity IS NULL THEN 0 ELSE
@@ -590,6 +591,7 @@ def _member_rows(
                (SELECT s.last_member_id FROM {TeamRoutingState._meta.db_table} s WHERE s.team_id = m.team_id)
         FROM {member} m
         JOIN {user} u ON u.id = m.user_id
+        JOIN {Tenant._meta.db_table} tn ON tn.id = m.tenant_id
         LEFT JOIN {Team._meta.db_table} t ON t.id = m.team_id
         LEFT JOIN {LeadProfile._meta.db_table} p ON p.membership_id = m.id
         WHERE m.tenant_id = %s AND {"m.team_id" if team_id is not None else "m.id"} = %s
@@ -602,7 +604,8 @@ def _member_rows(
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         names = ("pk", "user_id", "full_name", "email", "is_active", "role", "team_id", "team_name", "takes_leads",
-                 "capacity", "absent", "load", "open", "last_member_id")  # fmt: skip
+                 "capacity", "language", "locale", "profile_id", "email_on_assignment", "absent", "load", "open",
+                 "last_member_id")  # fmt: skip
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
@@ -676,11 +679,21 @@ def _member(candidate: Candidate, rows: list[dict], ctx: RoutingContext) -> Memb
 
 
 def _member_from_row(row: dict, tenant_id: int) -> Membership:
+    """The member with its user, tenant (locale only) and lead profile attached, as the assignment notification
+    reads them, so it need not fetch them again."""
     from leadwerk.accounts.models import User
 
     member = Membership(pk=row["pk"], tenant_id=tenant_id, role=row["role"], team_id=row["team_id"],
                         is_active=row["is_active"])  # fmt: skip
-    member.user = User(pk=row["user_id"], full_name=row["full_name"] or "", email=row["email"])
+    member.user = User(pk=row["user_id"], full_name=row["full_name"] or "", email=row["email"],
+                       language=row["language"])  # fmt: skip
+    member.tenant = Tenant(pk=tenant_id, locale=row["locale"])
+    profile = None
+    if row["profile_id"] is not None:
+        profile = LeadProfile(pk=row["profile_id"], tenant_id=tenant_id, membership_id=row["pk"],
+                              weekly_capacity=row["capacity"], takes_leads=row["takes_leads"],
+                              email_on_assignment=row["email_on_assignment"])  # fmt: skip
+    Membership.lead_profile.related.set_cached_value(member, profile)  # None: no profile (defaults apply)
     if row["team_id"] is not None:
         member.team = Team(pk=row["team_id"], tenant_id=tenant_id, name=row["team_name"])
     return member
@@ -693,7 +706,7 @@ class UserTarget:
         skipped: list[tuple[str, str]] = []
         rows = _member_rows(ctx, member_id=rule.target_member_id)
         available = _candidates(rows, ctx, skipped)
-        if ctx.lock and available and available[0].capacity is not None and rows[0]["team_id"]:
+        if ctx.lock and not _serialized() and available and available[0].capacity is not None and rows[0]["team_id"]:
             # the same lock order as a team target (team row, then profile row), so the two never deadlock
             TeamTarget._lock_state(rows[0]["team_id"], ctx)
         if not available or not _has_room(available[0], ctx):
@@ -711,7 +724,7 @@ class TeamTarget:
     def pick(self, rule: CompiledRule, why: str, ctx: RoutingContext) -> Pick | None:
         if rule.target_team_id is None:
             return None
-        if ctx.lock:
+        if ctx.lock and not _serialized():
             self._lock_state(rule.target_team_id, ctx)
         fewest = rule.strategy == RoutingRule.Strategy.FEWEST_OPEN
         rows = _member_rows(ctx, team_id=rule.target_team_id, open_counts=fewest)
@@ -734,9 +747,11 @@ class TeamTarget:
             if _has_room(candidate, ctx):
                 member = _member(candidate, rows, ctx)
                 if ctx.lock and not fewest:
-                    TeamRoutingState.objects.filter(team_id=team.pk).update(
+                    moved = TeamRoutingState.objects.filter(team_id=team.pk).update(
                         last_member=member, updated_at=timezone.now()
                     )
+                    if not moved:  # SQLite, the team's first round-robin pick (PostgreSQL created it to lock it)
+                        TeamRoutingState.objects.create(tenant_id=ctx.tenant_id, team_id=team.pk, last_member=member)
                 reason = _("%(why)s in %(team)s, %(strategy)s") % {"why": why, "team": team.name, "strategy": strategy}
                 return Pick(member, team, reason, skipped)
             skipped.append((candidate.name, _("weekly capacity reached")))
@@ -875,9 +890,8 @@ def lead_route(
         reason=decision.reason,
         version=locked.version,
         rule=decision.rule.name,
+        extra={"routing_rule_id": decision.rule.id},  # in the assignment's write, not one of its own
     )
-    Lead.objects.filter(pk=locked.pk).update(routing_rule_id=decision.rule.id)
-    locked.routing_rule_id = decision.rule.id
     if lead is not locked:
         lead.refresh_from_db()
     return locked

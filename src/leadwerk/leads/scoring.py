@@ -575,7 +575,9 @@ class Scored:
 def _occurrences(engine: Engine, lead_ids: Iterable[int] | tuple[int, int], now: dt.datetime):
     """Engagement per lead: (kind, outcome, age in days) of each activity the rules count."""
     per_lead: dict[int, list[Occurrence]] = defaultdict(list)
-    if not engine.engagement:
+    if not isinstance(lead_ids, tuple):
+        lead_ids = list(lead_ids)
+    if not engine.engagement or not lead_ids:
         return per_lead
     sources = {r.source for r in engine.engagement}
     kinds: set[str] = set()
@@ -589,7 +591,7 @@ def _occurrences(engine: Engine, lead_ids: Iterable[int] | tuple[int, int], now:
     if isinstance(lead_ids, tuple):
         rows = rows.filter(lead_id__gte=lead_ids[0], lead_id__lte=lead_ids[1])
     else:
-        rows = rows.filter(lead_id__in=list(lead_ids))
+        rows = rows.filter(lead_id__in=lead_ids)
     now_utc = now.astimezone(dt.UTC).replace(tzinfo=None)
     for lead_id, kind, outcome, at in _raw(rows.values_list("lead_id", "kind", "outcome", "at")):
         if isinstance(at, str):  # SQLite: naive UTC text
@@ -683,10 +685,11 @@ def _write_changes(
 
 
 @transaction.atomic
-def lead_score(lead: Lead, *, by: Membership | None = None, reason: str = "") -> Lead:
+def lead_score(lead: Lead, *, by: Membership | None = None, reason: str = "", fresh: bool = False) -> Lead:
     """Recompute one lead's score, grade and explanation (and its probability when a model is active).
 
-    A score event is written only when the score or grade changed."""
+    A score event is written only when the score or grade changed. ``fresh``: the caller created ``lead`` in
+    the open transaction (capture), so it has no activities yet and the instance is what the row holds."""
     model = predictive.active_model(lead.tenant_id)
     engine = engine_build(lead.tenant_id, model_id=model.pk if model else None)
     now = timezone.now()
@@ -697,7 +700,7 @@ def lead_score(lead: Lead, *, by: Membership | None = None, reason: str = "") ->
     if not engine.has_rules and model is None and not lead.score and not lead.grade and not lead.score_points:
         return lead  # nothing configured and nothing to clear
     leads = Lead.objects.filter(pk=lead.pk)
-    (result,) = _score_rows(engine, leads, [lead.pk], now)
+    (result,) = _score_rows(engine, leads, [] if fresh else [lead.pk], now)  # [] reads no activities
     if result.changed:
         Lead.objects.filter(pk=lead.pk).update(
             score=result.score, grade=result.grade, score_points=json.loads(result.points), scored_at=now
@@ -713,6 +716,12 @@ def lead_score(lead: Lead, *, by: Membership | None = None, reason: str = "") ->
                 after={"score": result.score, "grade": result.grade},
                 reason=reason[:300],
             )
+    if fresh and model is None:
+        # Only what this function wrote changed: set it instead of reading the row back.
+        if result.changed:
+            lead.score, lead.grade, lead.score_points = result.score, result.grade, json.loads(result.points)
+            lead.scored_at = now
+        return lead
     fields = ["score", "grade", "score_points", "scored_at", "probability", "probability_factors", "score_model"]
     lead.refresh_from_db(fields=fields)
     return lead

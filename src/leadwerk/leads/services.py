@@ -201,7 +201,7 @@ def lead_capture(
         after={"status": Status.NEW, "channel": channel, "source": new.source, "owner": new.owner_id},
         at=captured_at,
     )
-    scoring.lead_score(new, by=by)  # before the SLAs and routing: both may depend on the grade
+    scoring.lead_score(new, by=by, fresh=True)  # before the SLAs and routing: both may depend on the grade
     routed = None
     if new.owner_id is None:
         # Routing comes last: its rules may test the grade that scoring has just given.
@@ -362,7 +362,9 @@ def lead_assign(
     return _assign(lead, by, owner, team, reason=reason or _("assigned by hand"), version=version, rule=rule)
 
 
-def _assign(lead, by, owner, team, *, reason: str, version: int | None, rule: str = "") -> Lead:
+def _assign(
+    lead, by, owner, team, *, reason: str, version: int | None, rule: str = "", extra: Mapping[str, Any] | None = None
+) -> Lead:
     if owner is not None:
         if owner.tenant_id != lead.tenant_id or not owner.is_active:
             raise ValidationFailed(_("Choose an active member of this tenant."), field="owner")
@@ -375,7 +377,7 @@ def _assign(lead, by, owner, team, *, reason: str, version: int | None, rule: st
         raise ValidationFailed(_("Choose a person or a team."), field="owner")
     before = {"owner": lead.owner_id, "team": lead.team_id}
     now = timezone.now()
-    _write(lead, by, version, owner=owner, team=team, assigned_at=now)
+    _write(lead, by, version, owner=owner, team=team, assigned_at=now, **(extra or {}))
     _event(
         lead,
         LeadEvent.Kind.ASSIGNMENT,

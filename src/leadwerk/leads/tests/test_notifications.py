@@ -298,3 +298,57 @@ def test_digest_skips_inactive_members_and_other_roles(tenant, busy_seller, mark
     busy_seller.is_active = False
     busy_seller.save()
     assert notifications.digests_send_due(now=SEVEN_IN_BERLIN) == 0
+
+
+# --- assignment by routing: the member as routing read it ------------------------------------------------
+
+
+@pytest.fixture
+def routed_to(tenant):
+    """Route every capture to a one-member team; returns that member's factory."""
+    from tests.factories import TeamFactory
+
+    from leadwerk.leads.models import RoutingRule
+
+    team = TeamFactory(tenant=tenant)
+    RoutingRule.objects.create(tenant=tenant, name="Alle", target_team=team, position=1)
+
+    def member(**kwargs):
+        return MembershipFactory(tenant=tenant, role=Role.SALES, team=team, **kwargs)
+
+    return member
+
+
+def test_routed_capture_notifies_in_the_owners_language_without_reading_the_member_again(
+    tenant, manager, routed_to, mailoutbox, django_capture_on_commit_callbacks
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    owner = routed_to(user__language="en", user__email="owner@nordstern.test")
+    with django_capture_on_commit_callbacks(execute=True), CaptureQueriesContext(connection) as ctx:
+        lead = capture(manager, title="Probefahrt")
+    assert lead.owner_id == owner.pk
+    assert Notification.objects.get(recipient=owner).text == "New lead for you: Jonas Wagner · Probefahrt"
+    assert [m.to for m in mailoutbox] == [["owner@nordstern.test"]]  # no profile: e-mails are on
+    assert not [q for q in ctx.captured_queries if q["sql"].startswith('SELECT "accounts_membership"')]
+
+
+def test_routed_capture_notifies_in_the_tenants_language_when_the_owner_has_none(
+    tenant, manager, routed_to, django_capture_on_commit_callbacks
+):
+    owner = routed_to(user__language="")
+    with django_capture_on_commit_callbacks(execute=True):
+        capture(manager, title="Probefahrt")
+    assert Notification.objects.get(recipient=owner).text == "Neuer Lead für Sie: Jonas Wagner · Probefahrt"
+
+
+def test_routed_capture_sends_no_mail_to_an_owner_who_opted_out(
+    tenant, manager, routed_to, mailoutbox, django_capture_on_commit_callbacks
+):
+    owner = routed_to(user__language="en")
+    LeadProfile.objects.create(tenant=tenant, membership=owner, email_on_assignment=False, weekly_capacity=5)
+    with django_capture_on_commit_callbacks(execute=True):
+        capture(manager)
+    assert mailoutbox == []
+    assert Notification.objects.filter(recipient=owner, emailed_at__isnull=True).count() == 1
