@@ -46,7 +46,8 @@ def main() -> None:
         for item in counted:
             post(item)
     for query in ctx.captured_queries:
-        sql = re.sub(r"'[^']*'", "?", query["sql"])
+        sql = re.sub(r'"s\d+_x\d+"', '"s?"', query["sql"])  # savepoint names, else each its own shape
+        sql = re.sub(r"'[^']*'", "?", sql)
         sql = re.sub(r"\b\d+(\.\d+)?\b", "?", sql)
         shapes[sql[:160]] += 1
     per = len(ctx.captured_queries) / max(1, len(counted))

@@ -6,7 +6,7 @@ import hashlib
 import json
 from typing import Literal
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -206,24 +206,38 @@ def _answered(tenant_id: int, key: str, digest: str) -> Status | None:
     return Status(record.status_code, record.response)
 
 
+class _KeyTaken(Exception):
+    """Another request with this Idempotency-Key committed its answer first."""
+
+
 def _capture_once(request: HttpRequest, payload: LeadCaptureIn, key: str, digest: str, person, data) -> Status:
-    """The first request with this key captures; one that raced it here gets the first answer back."""
+    """The first request with this key captures and stores its answer with it, in one insert at the end; one
+    that raced it gets the first answer back, and its own capture is rolled back."""
     tenant_id = request.membership.tenant_id
-    with transaction.atomic():
-        try:
-            with transaction.atomic():
-                record = IdempotencyRecord.objects.create(tenant_id=tenant_id, key=key, body_hash=digest, status_code=0)
-        except IntegrityError:
-            # Another request with this key came first; on PostgreSQL the insert waited for it to commit.
-            answered = _answered(tenant_id, key, digest)
-            if answered is None:  # it was rolled back after all: the client may send again
-                raise Conflict(
-                    _("A request with this Idempotency-Key is still running."), field="Idempotency-Key"
-                ) from None
-            return answered
-        status, body = _capture(request, payload, person, data)
-        record.status_code, record.response, record.lead_id = status, body, body["lead"]["id"]
-        record.save(update_fields=["status_code", "response", "lead", "updated_at"])
+    try:
+        with transaction.atomic():
+            if connection.vendor == "sqlite" and (answered := _answered(tenant_id, key, digest)) is not None:
+                # One write transaction at a time: a request with this key may have committed while this one
+                # waited for its turn (the check before the transaction missed it); asking costs less than a
+                # capture that would be rolled back.
+                return answered
+            status, body = _capture(request, payload, person, data)
+            try:
+                IdempotencyRecord.objects.create(
+                    tenant_id=tenant_id, key=key, body_hash=digest, status_code=status, response=body,
+                    lead_id=body["lead"]["id"],
+                )  # fmt: skip
+            except IntegrityError as exc:
+                # The key's row exists (on PostgreSQL the insert waited for its transaction to commit). No
+                # savepoint: this transaction is lost either way, and leaving the block rolls the capture back.
+                raise _KeyTaken from exc
+    except _KeyTaken:
+        answered = _answered(tenant_id, key, digest)
+        if answered is None:  # removed meanwhile: the client may send again
+            raise Conflict(
+                _("A request with this Idempotency-Key is still running."), field="Idempotency-Key"
+            ) from None
+        return answered
     return Status(status, body)
 
 

@@ -868,7 +868,9 @@ def lead_route(
         return None  # someone routed or took it meanwhile
     for attempt in range(3):
         try:
-            with transaction.atomic():  # a savepoint: a deadlock victim rolls back its target locks and retries
+            # a savepoint: a deadlock victim rolls back its target locks and retries (PostgreSQL; SQLite's
+            # writers are serialised, meet no deadlock and would only pay for the savepoint)
+            with transaction.atomic(savepoint=connection.vendor == "postgresql"):
                 decision = route_decide(locked, exclude_members=excluded, tenant_tz=tenant_tz, lock=True)
             break
         except OperationalError:

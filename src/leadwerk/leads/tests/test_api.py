@@ -70,6 +70,56 @@ def test_a_repeat_gets_the_first_answer_even_when_its_input_no_longer_passes(cli
     assert Lead.objects.count() == 1
 
 
+def test_the_answer_is_stored_with_the_key_in_one_insert(client, manager, interest):
+    from django.test.utils import CaptureQueriesContext
+
+    headers = {**bearer(manager), "Idempotency-Key": "order-4713"}
+    with CaptureQueriesContext(connection) as ctx:
+        first = post(client, "/api/v1/leads", BODY, headers)
+    writes = [q["sql"] for q in ctx.captured_queries if "leads_idempotencyrecord" in q["sql"]]
+    sqlite = connection.vendor == "sqlite"  # SQLite asks once more inside its write transaction
+    assert [w.split()[0] for w in writes] == (["SELECT", "SELECT", "INSERT"] if sqlite else ["SELECT", "INSERT"])
+    record = IdempotencyRecord.objects.get()
+    assert (record.status_code, record.lead_id) == (201, first.json()["lead"]["id"])
+    assert post(client, "/api/v1/leads", BODY, headers).json() == first.json()
+
+
+def _capture_after_the_check(manager, body: dict, key: str):
+    """The capture of a request whose check before the transaction found no answer for its key."""
+    from django.test import RequestFactory
+
+    from leadwerk.core.memo import config_memo
+    from leadwerk.leads import api as lead_api
+    from leadwerk.leads.schemas import LeadCaptureIn
+
+    request = RequestFactory().post("/api/v1/leads")
+    request.membership = manager
+    payload = LeadCaptureIn(**body)
+    with config_memo():
+        person, data = lead_api._capture_input(request, payload)
+        return lead_api._capture_once(request, payload, key, lead_api._body_hash(payload), person, data)
+
+
+def test_a_request_answered_after_its_check_gets_that_answer_and_leaves_nothing(client, manager, interest):
+    """Two requests with one key: the second checked before the first committed. Its capture must not stay."""
+    first = post(client, "/api/v1/leads", BODY, {**bearer(manager), "Idempotency-Key": "late"})
+    answer = _capture_after_the_check(manager, BODY, "late")
+    record = IdempotencyRecord.objects.get()
+    assert (answer.status_code, answer.value) == (201, record.response)
+    assert answer.value["lead"]["id"] == first.json()["lead"]["id"]
+    assert Lead.objects.count() == 1 and Person.objects.count() == 1
+    assert IdempotencyRecord.objects.count() == 1
+
+
+def test_a_request_with_another_body_answered_after_its_check_is_a_conflict(client, manager, interest):
+    from leadwerk.core.exceptions import Conflict
+
+    post(client, "/api/v1/leads", BODY, {**bearer(manager), "Idempotency-Key": "late"})
+    with pytest.raises(Conflict):
+        _capture_after_the_check(manager, {**BODY, "title": "Angebot"}, "late")
+    assert Lead.objects.count() == 1 and IdempotencyRecord.objects.count() == 1
+
+
 def test_configuration_is_read_once_and_before_the_write_transaction(client, manager, interest):
     from django.test.utils import CaptureQueriesContext
 
