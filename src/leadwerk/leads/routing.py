@@ -834,7 +834,6 @@ def route_decide(
 # --- services --------------------------------------------------------------------------------------------
 
 
-@transaction.atomic
 def lead_route(
     lead: Lead, *, by: Membership | None = None, exclude_members: Iterable[Membership] = (), fresh: bool = False
 ) -> Lead | None:
@@ -843,8 +842,15 @@ def lead_route(
     ``by`` None is the system (capture, jobs); a member must be an admin or manager. ``exclude_members``
     re-routes a lead away from its current owner (the SLA job). ``fresh``: the caller created ``lead`` in the
     open transaction (capture), so no other transaction can see it yet: it is routed as it is, without
-    locking and reading it again.
+    locking and reading it again, and without a savepoint (the capture fails whole if routing fails).
     """
+    with transaction.atomic(savepoint=not fresh):
+        return _lead_route(lead, by=by, exclude_members=exclude_members, fresh=fresh)
+
+
+def _lead_route(
+    lead: Lead, *, by: Membership | None, exclude_members: Iterable[Membership], fresh: bool
+) -> Lead | None:
     from . import services
 
     if by is not None:

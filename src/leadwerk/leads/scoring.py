@@ -684,12 +684,17 @@ def _write_changes(
 # --- services -------------------------------------------------------------------------------------------
 
 
-@transaction.atomic
 def lead_score(lead: Lead, *, by: Membership | None = None, reason: str = "", fresh: bool = False) -> Lead:
     """Recompute one lead's score, grade and explanation (and its probability when a model is active).
 
     A score event is written only when the score or grade changed. ``fresh``: the caller created ``lead`` in
     the open transaction (capture), so it has no activities yet and the instance is what the row holds."""
+    # A fresh lead's capture fails whole if scoring fails: a savepoint of its own would only cost statements.
+    with transaction.atomic(savepoint=not fresh):
+        return _lead_score(lead, by=by, reason=reason, fresh=fresh)
+
+
+def _lead_score(lead: Lead, *, by: Membership | None, reason: str, fresh: bool) -> Lead:
     model = predictive.active_model(lead.tenant_id)
     engine = engine_build(lead.tenant_id, model_id=model.pk if model else None)
     now = timezone.now()

@@ -61,7 +61,7 @@ def test_a_capture_reads_its_configuration_in_one_statement_once_shared(client, 
     # The whole capture, pinned (token, idempotency, stamp, interest, person, lead, events, scoring, routing,
     # SLAs, notification, response): a new statement here should be a decision, not an accident.
     # PostgreSQL adds the person's advisory lock and the team's row lock (SQLite's write transaction is both).
-    assert len(sqls) == {"sqlite": 34, "postgresql": 37}[connection.vendor], "\n".join(sqls)
+    assert len(sqls) == {"sqlite": 30, "postgresql": 33}[connection.vendor], "\n".join(sqls)
 
 
 def test_an_edited_scoring_rule_scores_the_next_capture(client, setup, admin):
