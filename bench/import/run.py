@@ -124,15 +124,30 @@ def child_ceiling(args: argparse.Namespace) -> dict:
     target = sqlite3.connect(args.db, isolation_level=None)
     target.execute("PRAGMA journal_mode=WAL")
     target.execute("PRAGMA synchronous=NORMAL")
+    checkpointer = None
+    if args.checkpoints == "background":  # as the import does it (core.sqlite.checkpoint)
+        from leadwerk.core.sqlite.checkpoint import WalCheckpointer
+
+        target.execute("PRAGMA wal_autocheckpoint=0")
+        checkpointer = WalCheckpointer(args.db)
     sql = f"INSERT INTO contacts_person ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"  # noqa: S608
     started = time.perf_counter()
     for start in range(0, len(rows), args.chunk):
         target.execute("BEGIN IMMEDIATE")
         target.executemany(sql, rows[start : start + args.chunk])
         target.execute("COMMIT")
+        if checkpointer is not None:
+            checkpointer.committed()
     seconds = time.perf_counter() - started
+    if checkpointer is not None:
+        checkpointer.close()  # its last checkpoint is not timed: the import's is not either
     target.close()
-    return {"rows": len(rows), "seconds": round(seconds, 2), "rows_per_s": round(len(rows) / seconds)}
+    return {
+        "rows": len(rows),
+        "checkpoints": args.checkpoints,
+        "seconds": round(seconds, 2),
+        "rows_per_s": round(len(rows) / seconds),
+    }
 
 
 def _child(kind: str, extra: list[str]) -> dict:
@@ -158,6 +173,7 @@ def main() -> None:
     parser.add_argument("--tenant", type=int)
     parser.add_argument("--membership", type=int)
     parser.add_argument("--created-from-id", type=int)
+    parser.add_argument("--checkpoints", choices=["sqlite", "background"], default="sqlite")
     args = parser.parse_args()
 
     if args.child == "import":
@@ -176,31 +192,34 @@ def main() -> None:
         tmp.rename(csv_path)
     print(f"data ready in {time.perf_counter() - t:.0f} s: {db.path.name}, {csv_path.name}", flush=True)
     run_db = _copy(db.path, BENCH_DIR / "import-run.sqlite3")
-    ceiling_db = _copy(db.path, BENCH_DIR / "import-ceiling.sqlite3")
     common = ["--tenant", str(db.tenant_id), "--membership", str(db.marketing_membership_id or db.membership_id)]
     extra = ["--db", str(run_db), "--csv", str(csv_path), "--chunk", str(args.chunk), *common]
     if args.profile:
         extra += ["--profile", "--profile-out", args.profile_out]
     result = _child("import", extra)
     print(json.dumps(result, indent=1), flush=True)
-    ceiling = _child(
-        "ceiling",
-        ["--db", str(ceiling_db), "--source-db", str(run_db), "--created-from-id", str(result["created_from_id"]),
-         "--chunk", str(args.chunk), *common],
-    )  # fmt: skip
-    print(json.dumps(ceiling, indent=1))
+    # The ceiling both ways: SQLite's own checkpoints inside COMMIT, and checkpoints in a thread as the import
+    # makes them (each on a fresh copy); the faster counts.
+    ceilings = []
+    for mode in ("sqlite", "background"):
+        ceiling_db = _copy(db.path, BENCH_DIR / "import-ceiling.sqlite3")
+        extra = ["--db", str(ceiling_db), "--source-db", str(run_db), "--checkpoints", mode]
+        extra += ["--created-from-id", str(result["created_from_id"]), "--chunk", str(args.chunk), *common]
+        ceilings.append(_child("ceiling", extra))
+        print(json.dumps(ceilings[-1], indent=1), flush=True)
+    ceiling = max(ceilings, key=lambda c: c["rows_per_s"])
     share = result["rows_per_s"] / ceiling["rows_per_s"] if ceiling["rows_per_s"] else 0
     memory = result["maxrss_mb"] + result.get("maxrss_preparing_mb", 0)
     print(
         f"\nend to end: {result['rows_per_s']:,} rows/s over {result['rows']:,} rows in {result['seconds']} s; "
         f"peak memory {result['maxrss_mb']} MB + {result.get('maxrss_preparing_mb', 0)} MB (preparing process)\n"
-        f"ceiling (bare executemany of the {ceiling['rows']:,} created rows): "
+        f"ceiling (bare executemany of the {ceiling['rows']:,} created rows, checkpoints: {ceiling['checkpoints']}): "
         f"{ceiling['rows_per_s']:,} rows/s → import = {share:.2f} × ceiling\n"
         f"targets: ≥ 10,000 rows/s {'met' if result['rows_per_s'] >= 10_000 else 'MISSED'}, "
         f"≥ 0.5 × ceiling {'met' if share >= 0.5 else 'MISSED'}, "
         f"≤ 1,536 MB together {'met' if memory <= 1536 else 'MISSED'}"
     )
-    for path in (run_db, ceiling_db):
+    for path in (run_db, BENCH_DIR / "import-ceiling.sqlite3"):
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
     shutil.rmtree(BENCH_DIR / "imports", ignore_errors=True)  # the stored upload

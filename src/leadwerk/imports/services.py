@@ -23,13 +23,14 @@ from functools import partial
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from leadwerk.accounts.models import Membership
 from leadwerk.contacts.roles import CONTACT_WRITERS
 from leadwerk.core.exceptions import Conflict, DomainError, NotFound, ValidationFailed
+from leadwerk.core.sqlite.checkpoint import background_checkpoints
 
 from . import parsing, preparing
 from .mapping import mapping_check, suggest_mapping
@@ -330,32 +331,35 @@ def import_process(job_id: int, *, chunk_rows: int | None = None) -> ImportJob:
         chunks = _chunk_steps(job, loader, size)
         clock = {"wait": 0.0, "load": 0.0, "commit": 0.0, "rows": 0}  # seconds, for the log line at the end
         started = time.perf_counter()
-        try:
-            while (chunk := _timed_next(chunks, clock)) is not None:
-                first, count, step = chunk
-                with transaction.atomic():
-                    mark = time.perf_counter()
-                    result = step()
-                    _store_rejections(job, result)
-                    job.rows_done = first + count
-                    job.counts = _merge_counts(job.counts, result.counts)
-                    ImportJob.objects.filter(pk=job.pk).update(
-                        rows_done=job.rows_done, counts=job.counts, updated_at=timezone.now()
-                    )
-                    committing = time.perf_counter()
-                    clock["load"] += committing - mark
-                clock["commit"] += time.perf_counter() - committing
-                clock["rows"] += count
-                if ImportJob.objects.filter(pk=job.pk, cancel_requested=True).exists():
-                    _finish(job, by, S.CANCELLED)
-                    return job
-        finally:
-            chunks.close()  # stops a preparing process early on cancel or error
-            log.info(
-                "import %s: %s rows in %.1f s; waiting for prepared rows %.1f s, matching and writing %.1f s, "
-                "committing %.1f s",
-                job.pk, clock["rows"], time.perf_counter() - started, clock["wait"], clock["load"], clock["commit"],
-            )  # fmt: skip
+        with background_checkpoints(connection) as checkpoints:
+            try:
+                while (chunk := _timed_next(chunks, clock)) is not None:
+                    first, count, step = chunk
+                    with transaction.atomic():
+                        mark = time.perf_counter()
+                        result = step()
+                        _store_rejections(job, result)
+                        job.rows_done = first + count
+                        job.counts = _merge_counts(job.counts, result.counts)
+                        ImportJob.objects.filter(pk=job.pk).update(
+                            rows_done=job.rows_done, counts=job.counts, updated_at=timezone.now()
+                        )
+                        committing = time.perf_counter()
+                        clock["load"] += committing - mark
+                    clock["commit"] += time.perf_counter() - committing
+                    if checkpoints is not None:
+                        checkpoints.committed()
+                    clock["rows"] += count
+                    if ImportJob.objects.filter(pk=job.pk, cancel_requested=True).exists():
+                        _finish(job, by, S.CANCELLED)
+                        return job
+            finally:
+                chunks.close()  # stops a preparing process early on cancel or error
+                log.info(
+                    "import %s: %s rows in %.1f s; waiting for prepared rows %.1f s, matching and writing %.1f s, "
+                    "committing %.1f s",
+                    job.pk, clock["rows"], time.perf_counter() - started, clock["wait"], clock["load"], clock["commit"],
+                )  # fmt: skip
         _finish(job, by, S.DONE)
     except Exception as exc:
         message = (

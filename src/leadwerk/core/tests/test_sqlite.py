@@ -88,3 +88,63 @@ def test_statistics_are_exact_not_sampled(tenant):
         cursor.execute("SELECT stat FROM sqlite_stat1 WHERE idx = 'person_postcode_name'")
         rows, per_tenant, per_postcode, *_ = map(int, cursor.fetchone()[0].split())
     assert (rows, per_tenant, per_postcode) == (2500, 2500, 50)
+
+
+def _file_database(tmp_path):
+    """A second connection of the SQLite backend, to a WAL file database (the test database is in memory)."""
+    from leadwerk.core.sqlite.base import DatabaseWrapper
+
+    return DatabaseWrapper({**connection.settings_dict, "NAME": str(tmp_path / "work.sqlite3")}, alias="work")
+
+
+def _autocheckpoint(wrapper) -> int:
+    with wrapper.cursor() as cursor:
+        cursor.execute("PRAGMA wal_autocheckpoint")
+        return cursor.fetchone()[0]
+
+
+def test_background_checkpoints_copy_the_log_while_the_job_goes_on(db, tmp_path):
+    """An import's commits no longer copy the WAL into the database themselves; a thread does (bench/import)."""
+    from leadwerk.core.sqlite.checkpoint import background_checkpoints
+
+    wrapper = _file_database(tmp_path)
+    path = tmp_path / "work.sqlite3"
+    with wrapper.cursor() as cursor:
+        cursor.execute("CREATE TABLE chunk (payload BLOB)")
+    before = path.stat().st_size
+    with background_checkpoints(wrapper) as checkpoints:
+        assert checkpoints is not None
+        assert _autocheckpoint(wrapper) == 0  # COMMIT alone does not copy the log any more
+        for _chunk in range(5):
+            with wrapper.cursor() as cursor:
+                cursor.executemany("INSERT INTO chunk VALUES (?)", [(os.urandom(4000),) for _ in range(100)])
+            checkpoints.committed()
+        assert checkpoints.wait_idle()
+        assert checkpoints.checkpoints >= 1
+        # The rows reached the database file itself, not only the log.
+        assert path.stat().st_size >= before + 5 * 100 * 4000
+    assert _autocheckpoint(wrapper) == 1000  # the connection's own checkpoints are back
+    with wrapper.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM chunk")
+        assert cursor.fetchone()[0] == 500
+    wrapper.close()
+
+
+def test_without_background_checkpoints_the_log_keeps_the_rows(db, tmp_path):
+    """The counter-test of the one above: with automatic checkpoints off and no thread, the file stays small."""
+    wrapper = _file_database(tmp_path)
+    path = tmp_path / "work.sqlite3"
+    with wrapper.cursor() as cursor:
+        cursor.execute("CREATE TABLE chunk (payload BLOB)")
+        cursor.execute("PRAGMA wal_autocheckpoint=0")
+        before = path.stat().st_size
+        cursor.executemany("INSERT INTO chunk VALUES (?)", [(os.urandom(4000),) for _ in range(500)])
+    assert path.stat().st_size < before + 100 * 4000
+    wrapper.close()
+
+
+def test_no_background_checkpoints_for_a_database_in_memory(db):
+    from leadwerk.core.sqlite.checkpoint import background_checkpoints
+
+    with background_checkpoints(connection) as checkpoints:
+        assert checkpoints is None
