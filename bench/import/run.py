@@ -2,7 +2,7 @@
 
     uv run python bench/import/run.py                 # 1,000,000 rows into 1,000,000 people
     uv run python bench/import/run.py --n 100000      # quicker
-    uv run python bench/import/run.py --profile       # pyinstrument profile of the import (dev tool)
+    uv run --with pyinstrument python bench/import/run.py --profile      # pyinstrument profile of the import (dev tool)
 
 Steps: the cached 1M-people database (bench/datagen.py) is copied twice; the import CSV is generated
 (cached). Child process 1 runs the real import service on copy 1: upload (the file is stored and

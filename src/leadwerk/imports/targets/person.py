@@ -453,6 +453,10 @@ class PersonLoader:
                 self.row_people[item["number"]] = match.person_id
         return result
 
+    def warm_up(self) -> None:
+        """What the worker can do before the first chunk: build the fuzzy blocks (imports.preparing)."""
+        self._index(write=True)
+
     def _index(self, write: bool) -> BlockIndex | None:
         """An in-memory BlockIndex when the rest of the file is large against the tenant's people.
 

@@ -84,3 +84,28 @@ def test_an_error_in_the_second_process_fails_the_import_and_writes_nothing(mark
     assert job.status == ImportJob.Status.FAILED and job.rows_done == 0
     assert "Preparing rows failed" in job.message
     assert not Person.objects.exists() and not ImportRejection.objects.exists()
+
+
+def test_the_worker_builds_its_fuzzy_blocks_while_the_second_process_starts(marketing, monkeypatch, second_process):
+    from leadwerk.imports.targets.person import PersonLoader
+
+    calls = []
+    real_warm_up, real_load = PersonLoader.warm_up, PersonLoader.load
+
+    def warm_up(self):
+        real_warm_up(self)
+        calls.append(("warm_up", self.index is not None))
+
+    def load(self, prepared, *, write):
+        calls.append(("load", self.index is not None))
+        return real_load(self, prepared, write=write)
+
+    monkeypatch.setattr(PersonLoader, "warm_up", warm_up)
+    monkeypatch.setattr(PersonLoader, "load", load)
+    job = run(marketing, FILE)
+    assert job.status == ImportJob.Status.DONE and second_process == [0]
+    # Built once, before the first chunk was loaded (7 rows against no people: the blocks pay).
+    assert calls[0] == ("warm_up", True)
+    assert [name for name, _built in calls].count("warm_up") == 1
+    assert all(built for _name, built in calls[1:])
+    assert len(calls) == 1 + 4  # chunks of two rows
