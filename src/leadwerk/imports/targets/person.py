@@ -261,8 +261,9 @@ class PersonLoader:
             org = n.clean_text(cells[self.columns[ORG_FIELD]])[:200]
         return clean, flags, attrs, tags, org
 
-    def _organizations(self, names: set[str], *, write: bool) -> None:
-        wanted = {name_key(name): name for name in names if name_key(name) not in self.org_ids}
+    def _organizations(self, names: dict[str, str], *, write: bool) -> None:
+        """Find or (with ``write``) create the organisations ``names`` (name key -> name) into ``org_ids``."""
+        wanted = {key: name for key, name in names.items() if key not in self.org_ids}
         if not wanted:
             return
         keys = sorted(wanted)
@@ -318,6 +319,7 @@ class PersonLoader:
                 self._reject(result, number, exc.field, exc.message, cells)
                 continue
             item = dict(number=number, clean=clean, flags=flags, attrs=attrs, tags=tags, org=org)
+            item["org_key"] = name_key(org) if org else ""
             # Keys and hashes the matcher and the writer need, made here: in a large import this runs in the
             # second process, and the worker is the bottleneck. (The raw cells stay behind: less to pickle.)
             item["keys"] = match_keys(clean.get("first_name", ""), clean["last_name"])
@@ -337,9 +339,13 @@ class PersonLoader:
             if result.rejections:
                 result.add("rejected", len(result.rejections))
             return result
-        self._organizations({item["org"] for item in items if item["org"]}, write=write)
+        names: dict[str, str] = {}  # a new organisation is named as the chunk first spells it
         for item in items:
-            item["org_id"] = self.org_ids[name_key(item["org"])] if item["org"] else None
+            if item["org"]:
+                names.setdefault(item["org_key"], item["org"])
+        self._organizations(names, write=write)
+        for item in items:
+            item["org_id"] = self.org_ids[item["org_key"]] if item["org"] else None
             if item["org_id"] is not None:
                 item["clean"]["organization_id"] = item["org_id"]
 

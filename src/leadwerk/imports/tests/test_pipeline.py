@@ -58,6 +58,21 @@ def test_rows_are_normalised_like_the_form(marketing):
     assert anna.postcode == "01067" and anna.country == "DE"
 
 
+def test_one_organisation_per_name_named_as_the_file_first_spells_it(marketing):
+    from leadwerk.contacts.models import Organization
+
+    text = (
+        "Vorname;Nachname;E-Mail;Firma\n"
+        "Anna;Berg;anna@example.de;Acme  GmbH\n"
+        "Bernd;Kranz;bernd@example.de;ACME GmbH\n"
+        "Carla;Lind;carla@example.de;acme gmbh\n"
+    )
+    job = run(marketing, text)
+    assert job.counts == {"created": 3}
+    assert list(Organization.objects.filter(tenant=marketing.tenant).values_list("name", flat=True)) == ["Acme GmbH"]
+    assert Person.objects.filter(organization__name="Acme GmbH").count() == 3
+
+
 def test_utf8_bom_is_read(marketing):
     job = run(marketing, "\ufeffVorname;Nachname;E-Mail\nÖzlem;Yılmaz;oe@example.de\n")
     assert job.source_encoding == "utf-8-sig"
