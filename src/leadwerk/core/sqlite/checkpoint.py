@@ -85,12 +85,14 @@ def background_checkpoints(connection) -> Iterator[WalCheckpointer | None]:
         return
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA journal_mode")
-        if cursor.fetchone()[0] != "wal":
-            yield None
-            return
-        cursor.execute("PRAGMA wal_autocheckpoint")
-        automatic = cursor.fetchone()[0]
-        cursor.execute("PRAGMA wal_autocheckpoint=0")
+        wal = cursor.fetchone()[0] == "wal"
+        if wal:
+            cursor.execute("PRAGMA wal_autocheckpoint")
+            automatic = cursor.fetchone()[0]
+            cursor.execute("PRAGMA wal_autocheckpoint=0")
+    if not wal:
+        yield None
+        return
     checkpointer = WalCheckpointer(str(connection.settings_dict["NAME"]))
     try:
         yield checkpointer

@@ -148,3 +148,15 @@ def test_no_background_checkpoints_for_a_database_in_memory(db):
 
     with background_checkpoints(connection) as checkpoints:
         assert checkpoints is None
+
+
+def test_no_background_checkpoints_without_a_write_ahead_log(db, tmp_path):
+    from leadwerk.core.sqlite.checkpoint import background_checkpoints
+
+    wrapper = _file_database(tmp_path)
+    with wrapper.cursor() as cursor:
+        cursor.execute("PRAGMA journal_mode=DELETE")
+    with background_checkpoints(wrapper) as checkpoints:
+        assert checkpoints is None
+        assert _autocheckpoint(wrapper) == 1000  # left as it was
+    wrapper.close()
