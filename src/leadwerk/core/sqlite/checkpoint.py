@@ -29,7 +29,7 @@ class WalCheckpointer:
 
     def __init__(self, path: str) -> None:
         self.path = path
-        self.checkpoints = 0  # completed, for tests and the log
+        self.checkpoints = 0  # completed ones (tests)
         self._wanted = threading.Condition()
         self._pending = False
         self._busy = False
@@ -43,7 +43,7 @@ class WalCheckpointer:
             self._wanted.notify()
 
     def wait_idle(self, timeout: float = 30.0) -> bool:
-        """Wait until no checkpoint is wanted or running (tests; the end of a job)."""
+        """Wait until no checkpoint is wanted or running (tests: close() also waits for the last one)."""
         with self._wanted:
             return self._wanted.wait_for(lambda: not self._pending and not self._busy, timeout=timeout)
 
