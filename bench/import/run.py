@@ -78,6 +78,18 @@ def child_import(args: argparse.Namespace) -> dict:
 
         profiler = Profiler()
         profiler.start()
+    import gc
+
+    gc_time = [0.0, 0, None]
+
+    def gc_clock(phase, info):
+        if phase == "start":
+            gc_time[2] = time.perf_counter()
+        elif gc_time[2] is not None:
+            gc_time[0] += time.perf_counter() - gc_time[2]
+            gc_time[1] += info["generation"] == 2
+
+    gc.callbacks.append(gc_clock)
     started = time.perf_counter()
     with open(args.csv, "rb") as handle:
         job = services.import_upload(by=by, upload=File(handle, name="import.csv"), name="import.csv")
@@ -107,6 +119,10 @@ def child_import(args: argparse.Namespace) -> dict:
         # The preparing second process (imports/preparing.py), ended by now: its peak counts as well.
         "maxrss_preparing_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024),
         "timing": timing[-1] if timing else "",
+        "gc_seconds": round(gc_time[0], 2),
+        "gc_full": gc_time[1],
+        "cpu_self": round(sum(resource.getrusage(resource.RUSAGE_SELF)[:2]), 1),
+        "cpu_children": round(sum(resource.getrusage(resource.RUSAGE_CHILDREN)[:2]), 1),
     }
 
 

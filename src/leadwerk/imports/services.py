@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 
 from leadwerk.accounts.models import Membership
 from leadwerk.contacts.roles import CONTACT_WRITERS
+from leadwerk.core import heap
 from leadwerk.core.exceptions import Conflict, DomainError, NotFound, ValidationFailed
 from leadwerk.core.sqlite.checkpoint import background_checkpoints
 
@@ -331,7 +332,7 @@ def import_process(job_id: int, *, chunk_rows: int | None = None) -> ImportJob:
         chunks = _chunk_steps(job, loader, size)
         clock = {"wait": 0.0, "load": 0.0, "commit": 0.0, "rows": 0}  # seconds, for the log line at the end
         started = time.perf_counter()
-        with background_checkpoints(connection) as checkpoints:
+        with background_checkpoints(connection) as checkpoints, heap.bulk_job():
             try:
                 while (chunk := _timed_next(chunks, clock)) is not None:
                     first, count, step = chunk

@@ -46,6 +46,7 @@ from leadwerk.contacts.models import (
     Tag,
 )
 from leadwerk.contacts.services import PERSON_FIELDS, _attribute_value, normalize_person_data
+from leadwerk.core import heap
 from leadwerk.core.exceptions import ValidationFailed
 
 from ..mapping import TargetField
@@ -476,7 +477,8 @@ class PersonLoader:
             self.index_checked = True
             rows_left = self.job.total_rows - self.job.rows_done
             if rows_left * INDEX_ROWS_PER_PERSON >= Person.objects.filter(tenant_id=self.tenant_id).count():
-                self.index = BlockIndex(self.tenant_id)
+                with heap.long_lived():  # kept out of the collector until the import ends (core.heap)
+                    self.index = BlockIndex(self.tenant_id)
                 return self.index
         if self.index is not None:
             self.index.refresh()

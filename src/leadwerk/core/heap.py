@@ -1,0 +1,52 @@
+"""Keeping Python's cyclic garbage collector out of the way of a long bulk job (a large import).
+
+A large import holds an in-memory index of a million people (``contacts.matching.BlockIndex``): millions of
+lists and tuples that are never garbage. While it grows, every full collection walks all of it again, and
+afterwards each full collection that the job's own churn triggers walks it once more. The job's churn itself
+(dicts and tuples per row, freed by reference counting a moment later) sets off a young collection every
+2,000 allocations. Measured at 100,000 rows into a million people (bench/import): ten full collections,
+6.2 s of a 35 s import; at 1,000,000 rows 52 full collections and 18.7 s of 231 s.
+
+``long_lived()`` builds such a structure with the collector paused and then freezes everything alive
+(``gc.freeze``): frozen objects stay out of all later collections, while reference counting still frees them
+as usual. ``bulk_job()`` around the job collects less often while it runs (young collections every
+``BULK_THRESHOLDS[0]`` allocations, full ones practically not) and, when it ends, restores the thresholds
+and gives whatever was frozen back to the collector, so that a long-running worker process collects it
+again like any other object. Cyclic garbage the job makes is still collected, only in larger batches.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+# Young collections every 200,000 allocations instead of 2,000; a full one after 50 × 1,000 of those. At
+# 300,000 rows into a million people: 3.6 s of collections → 0.5 s, peak memory unchanged (bench/import).
+BULK_THRESHOLDS = (200_000, 50, 1000)
+
+
+@contextmanager
+def long_lived() -> Iterator[None]:
+    """Build a large long-lived structure inside this block: no collections meanwhile, then frozen."""
+    was_enabled = gc.isenabled()
+    gc.collect()  # garbage made before this point is not frozen with the structure (cheap: small heap)
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if was_enabled:
+            gc.enable()
+
+
+@contextmanager
+def bulk_job() -> Iterator[None]:
+    """Fewer collections inside this block; what ``long_lived()`` froze in it is collectable again after."""
+    thresholds = gc.get_threshold()
+    gc.set_threshold(*BULK_THRESHOLDS)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
