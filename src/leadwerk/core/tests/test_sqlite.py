@@ -130,6 +130,57 @@ def test_background_checkpoints_copy_the_log_while_the_job_goes_on(db, tmp_path)
     wrapper.close()
 
 
+def _chunks(wrapper, checkpoints, count: int, *, wal) -> list[int]:
+    """``count`` commits of ≈ 400 KB each, with no work between them; the log file's size after each."""
+    sizes = []
+    for _chunk in range(count):
+        with wrapper.cursor() as cursor:
+            cursor.executemany("INSERT INTO chunk VALUES (?)", [(os.urandom(4000),) for _ in range(100)])
+        checkpoints.committed()
+        sizes.append(wal.stat().st_size)
+    return sizes
+
+
+def test_a_commit_waits_for_the_checkpoint_once_the_log_is_beyond_its_limit(db, tmp_path):
+    """Checkpoints that fall behind the writer would let the log grow without end (11 GB in a 1M import)."""
+    from leadwerk.core.sqlite.checkpoint import background_checkpoints
+
+    wrapper = _file_database(tmp_path)
+    wal = tmp_path / "work.sqlite3-wal"
+    with wrapper.cursor() as cursor:
+        cursor.execute("CREATE TABLE chunk (payload BLOB)")
+    with background_checkpoints(wrapper) as checkpoints:
+        checkpoints.log_limit = 100_000  # a quarter of one commit's log
+        (first,) = _chunks(wrapper, checkpoints, 1, wal=wal)
+        assert checkpoints.wait_idle()
+        assert checkpoints.log_bytes > 400_000  # the first checkpoint found the whole commit in the log
+        sizes = _chunks(wrapper, checkpoints, 6, wal=wal)
+        # Each later commit waited until everything committed was copied, so the next one restarted the log
+        # instead of appending to it: the file (never shortened) stays one commit long, not seven.
+        assert checkpoints.waits == 6
+        assert checkpoints.checkpoints >= 7
+        assert max(sizes) < 1.5 * first
+    with wrapper.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM chunk")
+        assert cursor.fetchone()[0] == 700
+    wrapper.close()
+
+
+def test_no_commit_waits_while_the_log_stays_under_its_limit(db, tmp_path):
+    from leadwerk.core.sqlite.checkpoint import LOG_LIMIT_BYTES, background_checkpoints
+
+    wrapper = _file_database(tmp_path)
+    with wrapper.cursor() as cursor:
+        cursor.execute("CREATE TABLE chunk (payload BLOB)")
+    with background_checkpoints(wrapper) as checkpoints:
+        assert checkpoints.log_limit == LOG_LIMIT_BYTES
+        _chunks(wrapper, checkpoints, 6, wal=tmp_path / "work.sqlite3-wal")
+        assert checkpoints.wait_idle()
+        assert checkpoints.waits == 0
+        assert 0 < checkpoints.log_bytes < LOG_LIMIT_BYTES
+    wrapper.close()
+
+
 def test_without_background_checkpoints_the_log_keeps_the_rows(db, tmp_path):
     """The counter-test of the one above: with automatic checkpoints off and no thread, the file stays small."""
     wrapper = _file_database(tmp_path)
