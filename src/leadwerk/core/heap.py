@@ -13,17 +13,26 @@ as usual. ``bulk_job()`` around the job collects less often while it runs (young
 ``BULK_THRESHOLDS[0]`` allocations, full ones practically not) and, when it ends, restores the thresholds
 and gives whatever was frozen back to the collector, so that a long-running worker process collects it
 again like any other object. Cyclic garbage the job makes is still collected, only in larger batches.
+
+The collector's settings belong to the process, and the worker runs tasks in threads (two imports can run
+at once): the first ``bulk_job()`` to start sets the thresholds, the last one to end restores them and
+unfreezes.
 """
 
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 # Young collections every 200,000 allocations instead of 2,000; a full one after 50 × 1,000 of those. At
 # 300,000 rows into a million people: 3.6 s of collections → 0.5 s, peak memory unchanged (bench/import).
 BULK_THRESHOLDS = (200_000, 50, 1000)
+
+_jobs_lock = threading.Lock()
+_jobs = 0  # bulk jobs running in this process
+_saved_thresholds: tuple[int, ...] = ()
 
 
 @contextmanager
@@ -42,11 +51,19 @@ def long_lived() -> Iterator[None]:
 
 @contextmanager
 def bulk_job() -> Iterator[None]:
-    """Fewer collections inside this block; what ``long_lived()`` froze in it is collectable again after."""
-    thresholds = gc.get_threshold()
-    gc.set_threshold(*BULK_THRESHOLDS)
+    """Fewer collections inside this block; what ``long_lived()`` froze in it is collectable again after
+    (once no other bulk job of the process runs)."""
+    global _jobs, _saved_thresholds
+    with _jobs_lock:
+        if _jobs == 0:
+            _saved_thresholds = gc.get_threshold()
+            gc.set_threshold(*BULK_THRESHOLDS)
+        _jobs += 1
     try:
         yield
     finally:
-        gc.set_threshold(*thresholds)
-        gc.unfreeze()
+        with _jobs_lock:
+            _jobs -= 1
+            if _jobs == 0:
+                gc.set_threshold(*_saved_thresholds)
+                gc.unfreeze()

@@ -80,3 +80,19 @@ def test_a_bulk_job_still_collects_cyclic_garbage():
         alive = [Node() for _ in range(heap.BULK_THRESHOLDS[0] + 1)]  # enough new objects for a young collection
         assert gone() is None
         assert len(alive) > heap.BULK_THRESHOLDS[0]
+
+
+def test_overlapping_bulk_jobs_restore_the_collector_when_the_last_one_ends():
+    """Two imports in two worker threads: the first to end must not undo the settings the other still runs on."""
+    before = gc.get_threshold()
+    first, second = heap.bulk_job(), heap.bulk_job()
+    first.__enter__()
+    second.__enter__()
+    with heap.long_lived():
+        kept = [[index] for index in range(100)]
+    first.__exit__(None, None, None)
+    assert gc.get_threshold() == heap.BULK_THRESHOLDS  # the second job is still running
+    assert gc.get_freeze_count() >= len(kept)  # and its blocks stay frozen
+    second.__exit__(None, None, None)
+    assert gc.get_threshold() == before
+    assert gc.get_freeze_count() == 0
