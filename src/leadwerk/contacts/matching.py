@@ -201,11 +201,33 @@ class BlockIndex:
             f"FROM {table} WHERE tenant_id = %s AND id > %s ORDER BY id"
         )
         count = 0
+        # _file() inlined, and first names folded once each (there are a few thousand distinct ones): the
+        # first refresh files every person of the tenant, 4.9 → 4.4 s at a million (of which reading 1.3 s).
+        by_postcode, by_organization = self.postcode, self.organization
+        first_keys: dict[str, str] = {}
         with connection.cursor() as cursor:
             cursor.execute(sql, [self.tenant_id, self.last_id])
             while rows := cursor.fetchmany(10_000):
                 for pk, postcode, organization_id, key, first, street in rows:
-                    self._file(pk, postcode, organization_id, key, first, street)
+                    if len(key) < 3 or not (postcode or organization_id):
+                        continue  # as in _file()
+                    first_key = first_keys.get(first)
+                    if first_key is None:
+                        first_key = first_keys[first] = _key(first) if first else ""
+                    entry = (pk, f"{first_key} {key}" if first_key else key, street or "")
+                    prefix = key[:3]
+                    if postcode:
+                        bucket = by_postcode.get((postcode, prefix))
+                        if bucket is None:
+                            by_postcode[postcode, prefix] = [entry]
+                        else:
+                            bucket.append(entry)
+                    if organization_id:
+                        bucket = by_organization.get((organization_id, prefix))
+                        if bucket is None:
+                            by_organization[organization_id, prefix] = [entry]
+                        else:
+                            bucket.append(entry)
                 count += len(rows)
                 self.last_id = rows[-1][0]
         return count
