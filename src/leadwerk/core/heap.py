@@ -37,7 +37,10 @@ _saved_thresholds: tuple[int, ...] = ()
 
 @contextmanager
 def long_lived() -> Iterator[None]:
-    """Build a large long-lived structure inside this block: no collections meanwhile, then frozen."""
+    """Build a large long-lived structure inside this block: no collections meanwhile, then frozen.
+
+    ``gc.freeze()`` freezes every object alive in the process, not only the structure: use this inside a
+    ``bulk_job()``, whose end gives them back to the collector."""
     was_enabled = gc.isenabled()
     gc.collect()  # garbage made before this point is not frozen with the structure (cheap: small heap)
     gc.disable()
