@@ -91,7 +91,7 @@ def test_marketing_imports_checks_and_undoes_a_file(live_server, page_at, lena, 
     expect(rejected.locator("tbody tr td").nth(0)).to_have_text("4")
     expect(rejected.locator("tbody tr td").nth(1)).to_have_text("Nachname")
     shoot(page, screenshot_dir / f"import-result-{name}.png")
-    assert progress.get_attribute("hx-trigger") is None  # a finished job is not polled
+    assert page.locator("#import-live").get_attribute("hx-trigger") is None  # a finished job is not polled
 
     # Tests finish the job inside the start request, so to see the polling, put the job back mid-run:
     # the card polls every second and swaps in the final state without a page load.
@@ -124,7 +124,11 @@ def test_marketing_imports_checks_and_undoes_a_file(live_server, page_at, lena, 
 
     page.goto(f"{live_server.url}/nordstern/imports/")
     page.get_by_role("link", name="Messe Kontakte.csv").click()
-    page.get_by_role("button", name="Undo this import").click()
+    confirm = page.get_by_role("button", name="Undo the import")
+    expect(confirm).to_be_hidden()  # behind a confirmation that says what undo does
+    page.get_by_test_id("undo-confirm").locator("summary").click()
+    expect(page.get_by_test_id("undo-confirm")).to_contain_text("deletes the records this import created")
+    confirm.click()
     expect(page.locator(".flash-success")).to_contain_text("The import is being undone.")
     expect(progress.get_by_role("heading", level=2)).to_have_text("Undone")
     expect(progress).to_contain_text("Undone: 3 deleted, 0 restored, 0 left alone")
@@ -134,3 +138,28 @@ def test_marketing_imports_checks_and_undoes_a_file(live_server, page_at, lena, 
     page.goto(f"{live_server.url}/nordstern/people/")
     expect(page.get_by_role("heading", name="No people yet")).to_be_visible()
     assert page.console_errors == []
+
+
+def test_the_german_result_fits_a_phone(live_server, page_at, lena, screenshot_dir):
+    """German labels are long ("in vorhandene Dubletten zusammengeführt"): the counts stay readable and the
+    undo/delete buttons wrap instead of widening the page."""
+    from leadwerk.accounts.models import Membership
+    from leadwerk.imports.tests.helpers import run
+
+    lena.language = "de"
+    lena.save(update_fields=["language"])
+    job = run(Membership.objects.get(user=lena), CSV.encode("cp1252"), name="Messe Kontakte.csv")
+    page = page_at(390, 844)
+    login(page, live_server, lena)
+    page.goto(f"{live_server.url}/nordstern/imports/{job.pk}/")
+    progress = page.locator("#import-progress")
+    expect(progress.get_by_role("heading", level=2)).to_have_text("Erledigt")
+    expect(page.locator("#import-rejected")).to_contain_text("Geben Sie den Nachnamen ein.")
+    shoot(page, screenshot_dir / "import-result-de-phone.png")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    counts = progress.locator("dl.facts dd")
+    assert counts.count() >= 5
+    lines = "el => { const r = document.createRange(); r.selectNodeContents(el); return r.getClientRects().length; }"
+    for index in range(counts.count()):
+        assert counts.nth(index).bounding_box()["width"] >= 24
+        assert counts.nth(index).evaluate(lines) == 1  # a number on one line, not a digit per line

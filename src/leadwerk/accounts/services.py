@@ -364,6 +364,11 @@ def token_authenticate(*, raw: str) -> ApiToken | None:
 # --- users ----------------------------------------------------------------------------
 
 
+def member_language(membership: Membership) -> str:
+    """The language a member reads what the system writes for them without a request (mails, import reports)."""
+    return membership.user.language or membership.tenant.locale or settings.LANGUAGE_CODE
+
+
 def user_set_language(*, user: User, language: str) -> User:
     if language not in dict(settings.LANGUAGES):
         raise ValidationFailed(_("Choose a supported language."), field="language")

@@ -24,10 +24,11 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from leadwerk.accounts.models import Membership
+from leadwerk.accounts.services import member_language
 from leadwerk.contacts.roles import CONTACT_WRITERS
 from leadwerk.core import heap
 from leadwerk.core.exceptions import Conflict, DomainError, NotFound, ValidationFailed
@@ -316,6 +317,12 @@ def _chunk_steps(job: ImportJob, loader, size: int) -> Iterator[tuple[int, int, 
 def import_process(job_id: int, *, chunk_rows: int | None = None) -> ImportJob:
     """The worker's body: load the file chunk by chunk from the last committed one. Tasks call this."""
     job = ImportJob.objects.select_related("created_by__tenant", "created_by__user").get(pk=job_id)
+    # Rejection reasons and messages are stored as text: in the language of the member who started the import.
+    with translation.override(member_language(job.created_by) if job.created_by else settings.LANGUAGE_CODE):
+        return _import_process(job, chunk_rows)
+
+
+def _import_process(job: ImportJob, chunk_rows: int | None) -> ImportJob:
     if job.status not in (S.QUEUED, S.RUNNING):
         return job
     by = job.created_by

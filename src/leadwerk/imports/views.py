@@ -80,12 +80,19 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     job = _job(request, pk)
     if job.status == ImportJob.Status.UPLOADED:
         return render(request, "imports/import_mapping.html", _mapping_context(request, job))
+    rejections = list(job.rejections.all()[: REJECTIONS_SHOWN + 1])
     context = {
         "job": job,
-        "rejections": job.rejections.all()[:REJECTIONS_SHOWN],
+        "rejections": rejections[:REJECTIONS_SHOWN],
+        "rejections_more": len(rejections) > REJECTIONS_SHOWN,
+        "rejections_total": max(job.counts.get("rejected", 0), len(rejections)),
         "counts": _count_rows(job),
     }
-    return render(request, partial_template(request, "imports/import_detail.html", "progress"), context)
+    return render(request, partial_template(request, "imports/import_detail.html", "live"), context)
+
+
+# Counters only a lead import has (shown for other imports only if not 0, as is "existing" outside insert-only).
+LEAD_COUNTS = {"responses", "people_created", "reasons_created"}
 
 
 def _count_rows(job: ImportJob) -> list[tuple[str, int]]:
@@ -101,7 +108,12 @@ def _count_rows(job: ImportJob) -> list[tuple[str, int]]:
         ("existing", _("already there (insert only)")),
         ("rejected", _("rejected")),
     ]
-    return [(label, job.counts.get(key, 0)) for key, label in labels]
+    relevant = {key for key, _label in labels}
+    if job.target != "lead":
+        relevant -= LEAD_COUNTS
+    if job.mode != "insert":
+        relevant.discard("existing")
+    return [(label, job.counts.get(key, 0)) for key, label in labels if key in relevant or job.counts.get(key)]
 
 
 @tenant_view(roles=CONTACT_WRITERS)

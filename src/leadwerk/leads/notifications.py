@@ -28,6 +28,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
 from leadwerk.accounts.models import Membership, Tenant
+from leadwerk.accounts.services import member_language
 from leadwerk.core.exceptions import NotFound
 
 from . import myday
@@ -116,10 +117,6 @@ def _wants_assignment_mail(owner: Membership) -> bool:
 
 
 # --- helpers --------------------------------------------------------------------------------------------
-
-
-def member_language(membership: Membership) -> str:
-    return membership.user.language or membership.tenant.locale or settings.LANGUAGE_CODE
 
 
 def absolute_url(path: str) -> str:

@@ -1,0 +1,86 @@
+"""The import's result screen: only the counters that apply, a note when not every rejected row is shown, the
+rejected rows refreshed with the live progress, confirmation before undo and delete, reasons in the starter's
+language."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import login
+from django.urls import reverse
+
+from leadwerk.imports.models import ImportRejection
+
+from .helpers import run
+
+pytestmark = pytest.mark.django_db
+
+
+def _detail(client, member, job, **headers):
+    return login(client, member).get(reverse("imports:detail", args=[member.tenant.slug, job.pk]), headers=headers)
+
+
+def _english(member):
+    member.user.language = "en"
+    member.user.save(update_fields=["language"])
+    return member
+
+
+def test_a_people_import_shows_the_counters_of_a_people_import_only(client, marketing):
+    job = run(_english(marketing), "Vorname;Nachname;E-Mail\nAnna;Schmidt;anna@example.de\n")
+    page = _detail(client, marketing, job).text
+    assert "created" in page and "updated" in page and "rejected" in page
+    assert "added as response to an open lead" not in page  # a lead import's counters
+    assert "reasons created" not in page
+    assert "already there (insert only)" not in page  # only insert-only imports find people "already there"
+
+    again = run(marketing, "Vorname;Nachname;E-Mail\nAnna;Schmidt;anna@example.de\n", mode="insert")
+    assert again.counts == {"existing": 1}
+    assert "already there (insert only)" in _detail(client, marketing, again).text
+
+
+def test_more_rejected_rows_than_shown_says_so_and_points_to_the_file(client, marketing):
+    rows = "".join(f"P{i};;p{i}@example.de\n" for i in range(55))
+    job = run(_english(marketing), "Vorname;Nachname;E-Mail\nAnna;Schmidt;anna@example.de\n" + rows)
+    assert job.counts["rejected"] == 55
+    page = _detail(client, marketing, job).text
+    assert "The first 50 of 55 rejected rows; the CSV file holds all of them." in page
+    assert page.count('<td data-label="Reason">') == 50
+
+    few = run(marketing, "Vorname;Nachname;E-Mail\nB;;b@example.de\n")
+    page = _detail(client, marketing, few).text
+    assert page.count('<td data-label="Reason">') == 1 and "The first" not in page
+
+
+def test_the_live_part_carries_the_rejected_rows_so_they_appear_when_the_job_ends(client, marketing):
+    job = run(_english(marketing), "Vorname;Nachname;E-Mail\nB;;b@example.de\n")
+    partial = _detail(client, marketing, job, **{"HX-Request": "true"}).text
+    assert "<html" not in partial
+    assert 'id="import-progress"' in partial and 'id="import-rejected"' in partial
+    assert "Enter the last name." in partial
+
+
+def test_undo_and_delete_ask_before_they_act(client, marketing):
+    job = run(_english(marketing), "Vorname;Nachname;E-Mail\nAnna;Schmidt;anna@example.de\n")
+    page = _detail(client, marketing, job).text
+    for testid, button in (("undo-confirm", "Undo the import"), ("delete-confirm", "Delete the job")):
+        start = page.index(f'data-testid="{testid}"')
+        panel = page[start : page.index("</details>", start)]
+        # The action's button sits inside a closed disclosure, behind an explanation of what it does.
+        assert "<summary" in panel and f">{button}</button>" in panel and "<p>" in panel
+        assert "open" not in page[page.rindex("<details", 0, start) : start]
+
+
+@pytest.mark.parametrize(
+    ("language", "reason"), [("de", "Geben Sie den Nachnamen ein."), ("en", "Enter the last name.")]
+)
+def test_rejection_reasons_are_stored_in_the_language_of_who_started_the_import(marketing, language, reason):
+    marketing.user.language = language
+    marketing.user.save(update_fields=["language"])
+    run(marketing, "Vorname;Nachname;E-Mail\nB;;b@example.de\n")
+    assert list(ImportRejection.objects.values_list("message", flat=True)) == [reason]
+
+
+def test_without_a_language_of_their_own_the_tenant_language_applies(marketing):
+    assert marketing.user.language == "" and marketing.tenant.locale == "de"
+    run(marketing, "Vorname;Nachname;E-Mail\nB;;b@example.de\n")
+    assert list(ImportRejection.objects.values_list("message", flat=True)) == ["Geben Sie den Nachnamen ein."]
