@@ -28,15 +28,14 @@ def _job(request: HttpRequest, pk: int) -> ImportJob:
 
 @tenant_view(roles=CONTACT_WRITERS)
 def import_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "imports/import_list.html", _list_context(request, UploadForm()))
+
+
+def _list_context(request: HttpRequest, form: UploadForm) -> dict:
     jobs = list(ImportJob.objects.visible_to(request.membership).select_related("created_by__user")[:100])
     for job in jobs:
         job.count_rows = [(label, value) for label, value in _count_rows(job) if value]
-    context = {
-        "jobs": jobs,
-        "form": UploadForm(),
-        "templates": ImportTemplate.objects.visible_to(request.membership),
-    }
-    return render(request, "imports/import_list.html", context)
+    return {"jobs": jobs, "form": form, "templates": ImportTemplate.objects.visible_to(request.membership)}
 
 
 @tenant_view(roles=CONTACT_WRITERS)
@@ -53,11 +52,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
             form.add_error(exc.field if exc.field in ("file", "target") else None, exc.message)
         else:
             return redirect("imports:detail", tenant=request.tenant.slug, pk=job.pk)
-    context = {
-        "jobs": ImportJob.objects.visible_to(request.membership).select_related("created_by__user")[:100],
-        "form": form,
-        "templates": ImportTemplate.objects.visible_to(request.membership),
-    }
+    context = _list_context(request, form)
     return render(request, "imports/import_list.html", context, status=422)
 
 

@@ -84,3 +84,24 @@ def test_without_a_language_of_their_own_the_tenant_language_applies(marketing):
     assert marketing.user.language == "" and marketing.tenant.locale == "de"
     run(marketing, "Vorname;Nachname;E-Mail\nB;;b@example.de\n")
     assert list(ImportRejection.objects.values_list("message", flat=True)) == ["Geben Sie den Nachnamen ein."]
+
+
+def test_a_failed_upload_keeps_the_job_list_as_it_was_and_the_menu_in_place(client, marketing):
+    job = run(_english(marketing), "Vorname;Nachname;E-Mail\nAnna;Schmidt;anna@example.de\nB;;b@example.de\n")
+    assert job.counts == {"created": 1, "rejected": 1}
+    listing = login(client, marketing).get(reverse("imports:list", args=[marketing.tenant.slug]))
+    failed = client.post(reverse("imports:upload", args=[marketing.tenant.slug]), {})
+    assert failed.status_code == 422 and "This field is required." in failed.text
+    assert "1 created · 1 rejected" in listing.text and "1 created · 1 rejected" in failed.text
+    # The same job table on both pages, and the Imports menu item marked as the current one.
+    summary = listing.text[listing.text.index("<tbody") : listing.text.index("</tbody>")]
+    assert summary in failed.text
+    assert 'class="is-active" href="/nordstern/imports/"' in failed.text
+
+
+def test_the_dry_run_answer_scrolls_to_its_result(client, marketing):
+    from .helpers import upload
+
+    job = upload(marketing, "Vorname;Nachname;E-Mail\nAnna;Schmidt;anna@example.de\n")
+    page = login(client, marketing).get(reverse("imports:detail", args=[marketing.tenant.slug, job.pk])).text
+    assert f'formaction="/nordstern/imports/{job.pk}/validate/#validation"' in page
