@@ -148,7 +148,10 @@ def test_the_german_result_fits_a_phone(live_server, page_at, lena, screenshot_d
 
     lena.language = "de"
     lena.save(update_fields=["language"])
-    job = run(Membership.objects.get(user=lena), CSV.encode("cp1252"), name="Messe Kontakte.csv")
+    from django.utils import translation
+
+    with translation.override("de"):  # started in German: the reasons are stored in German
+        job = run(Membership.objects.get(user=lena), CSV.encode("cp1252"), name="Messe Kontakte.csv")
     page = page_at(390, 844)
     login(page, live_server, lena)
     page.goto(f"{live_server.url}/nordstern/imports/{job.pk}/")

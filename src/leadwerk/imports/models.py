@@ -77,6 +77,8 @@ class ImportJob(TenantModel):
     counts = models.JSONField(default=dict, blank=True)
     cancel_requested = models.BooleanField(default=False)
     message = models.CharField(max_length=500, blank=True)
+    # The language of whoever started (or resumed) the job: the worker writes rejection reasons in it.
+    language = models.CharField(max_length=10, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     undone_at = models.DateTimeField(null=True, blank=True)

@@ -210,7 +210,8 @@ def import_start(*, job: ImportJob, by: Membership) -> ImportJob:
     if spec.options_check is not None:
         spec.options_check(job.mapping, job.options)
     job.status = S.QUEUED
-    job.save(update_fields=["status", "updated_at"])
+    job.language = translation.get_language() or ""
+    job.save(update_fields=["status", "language", "updated_at"])
     _audit(job, by, "start", {"rows": job.total_rows, "mode": job.mode, "key": job.key})
     _enqueue_run(job)
     return job
@@ -249,7 +250,8 @@ def import_resume(*, job: ImportJob, by: Membership) -> ImportJob:
     job.status = S.QUEUED
     job.cancel_requested = False
     job.message = ""
-    job.save(update_fields=["status", "cancel_requested", "message", "updated_at"])
+    job.language = translation.get_language() or job.language
+    job.save(update_fields=["status", "cancel_requested", "message", "language", "updated_at"])
     _audit(job, by, "resume", {"rows_done": job.rows_done})
     _enqueue_run(job)
     return job
@@ -317,8 +319,10 @@ def _chunk_steps(job: ImportJob, loader, size: int) -> Iterator[tuple[int, int, 
 def import_process(job_id: int, *, chunk_rows: int | None = None) -> ImportJob:
     """The worker's body: load the file chunk by chunk from the last committed one. Tasks call this."""
     job = ImportJob.objects.select_related("created_by__tenant", "created_by__user").get(pk=job_id)
-    # Rejection reasons and messages are stored as text: in the language of the member who started the import.
-    with translation.override(member_language(job.created_by) if job.created_by else settings.LANGUAGE_CODE):
+    # Rejection reasons and messages are stored as text: in the language the import was started in (that of the
+    # request; for jobs from before that was recorded, the member's).
+    language = job.language or (member_language(job.created_by) if job.created_by else settings.LANGUAGE_CODE)
+    with translation.override(language):
         return _import_process(job, chunk_rows)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from conftest import login
 from django.urls import reverse
+from django.utils import translation
 
 from leadwerk.imports.models import ImportRejection
 
@@ -73,16 +74,38 @@ def test_undo_and_delete_ask_before_they_act(client, marketing):
 @pytest.mark.parametrize(
     ("language", "reason"), [("de", "Geben Sie den Nachnamen ein."), ("en", "Enter the last name.")]
 )
-def test_rejection_reasons_are_stored_in_the_language_of_who_started_the_import(marketing, language, reason):
-    marketing.user.language = language
-    marketing.user.save(update_fields=["language"])
-    run(marketing, "Vorname;Nachname;E-Mail\nB;;b@example.de\n")
+def test_rejection_reasons_are_stored_in_the_language_the_import_was_started_in(marketing, language, reason):
+    with translation.override(language):  # as the request that starts it has it active
+        job = run(marketing, "Vorname;Nachname;E-Mail\nB;;b@example.de\n")
+    assert job.language == language
     assert list(ImportRejection.objects.values_list("message", flat=True)) == [reason]
 
 
-def test_without_a_language_of_their_own_the_tenant_language_applies(marketing):
+def test_the_browser_language_of_the_start_request_counts(client, marketing):
+    from .helpers import tasks_run, upload
+
+    job = upload(marketing, "Vorname;Nachname;E-Mail\nB;;b@example.de\n")
+    form = {"mode": "update", "key": "email", "map_0": "first_name", "map_1": "last_name", "map_2": "email"}
+    with tasks_run():
+        login(client, marketing).post(
+            reverse("imports:action", args=[marketing.tenant.slug, job.pk, "start"]), form, HTTP_ACCEPT_LANGUAGE="de"
+        )
+    assert list(ImportRejection.objects.values_list("message", flat=True)) == ["Geben Sie den Nachnamen ein."]
+
+
+def test_a_job_without_a_recorded_language_uses_the_members(marketing):
+    """Jobs queued before the language was recorded: the member's language, else the tenant's."""
+    from leadwerk.imports import services
+    from leadwerk.imports.models import ImportJob
+
+    from .helpers import tasks_run, upload
+
     assert marketing.user.language == "" and marketing.tenant.locale == "de"
-    run(marketing, "Vorname;Nachname;E-Mail\nB;;b@example.de\n")
+    job = upload(marketing, "Vorname;Nachname;E-Mail\nB;;b@example.de\n")
+    services.import_configure(job=job, by=marketing, mapping=job.mapping)
+    with tasks_run():
+        services.import_start(job=job, by=marketing)
+        ImportJob.objects.filter(pk=job.pk).update(language="")
     assert list(ImportRejection.objects.values_list("message", flat=True)) == ["Geben Sie den Nachnamen ein."]
 
 
