@@ -128,3 +128,12 @@ def test_the_dry_run_answer_scrolls_to_its_result(client, marketing):
     job = upload(marketing, "Vorname;Nachname;E-Mail\nAnna;Schmidt;anna@example.de\n")
     page = login(client, marketing).get(reverse("imports:detail", args=[marketing.tenant.slug, job.pk])).text
     assert f'formaction="/nordstern/imports/{job.pk}/validate/#validation"' in page
+
+
+def test_the_confirmations_speak_german_to_a_german_user(client, marketing):
+    job = run(marketing, "Vorname;Nachname;E-Mail\nAnna;Schmidt;anna@example.de\n")
+    marketing.user.language = "de"
+    marketing.user.save(update_fields=["language"])
+    page = _detail(client, marketing, job).text
+    assert ">Import rückgängig machen</button>" in page and ">Importvorgang endgültig löschen</button>" in page
+    assert "Das Rückgängigmachen löscht die Datensätze, die dieser Import angelegt hat" in page
