@@ -166,3 +166,32 @@ def test_the_german_result_fits_a_phone(live_server, page_at, lena, screenshot_d
     for index in range(counts.count()):
         assert counts.nth(index).bounding_box()["width"] >= 24
         assert counts.nth(index).evaluate(lines) == 1  # a number on one line, not a digit per line
+
+
+def test_on_a_phone_the_upload_comes_first_and_the_menu_shows_imports(live_server, page_at, lena, screenshot_dir):
+    """The sideways-scrolling menu of a phone shows the current page's item; the form to upload comes before
+    the list of earlier jobs, which on a desktop spans the page's width."""
+    from leadwerk.accounts.models import Membership
+    from leadwerk.imports.tests.helpers import run
+
+    run(Membership.objects.get(user=lena), CSV.encode("cp1252"), name="Messe Kontakte.csv")
+    page = page_at(390, 844)
+    login(page, live_server, lena)
+    page.goto(f"{live_server.url}/nordstern/imports/")
+    item = page.locator(".sidebar a.is-active")
+    expect(item).to_have_text("Imports")
+    box = item.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390  # scrolled into view, not cut off at the right
+    upload = page.get_by_role("heading", name="Upload a file").bounding_box()
+    jobs = page.get_by_role("heading", name="Jobs").bounding_box()
+    assert upload["y"] < jobs["y"]
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    shoot(page, screenshot_dir / "import-list-phone.png")
+
+    page.set_viewport_size({"width": 1366, "height": 900})
+    page.reload()
+    table = page.locator("table.table").bounding_box()
+    assert table["width"] > 1366 * 0.6  # the whole content width, not a half-width column
+    expect(page.get_by_role("link", name="Messe Kontakte.csv")).to_be_visible()
+    shoot(page, screenshot_dir / "import-list-desktop.png")
+    assert page.console_errors == []

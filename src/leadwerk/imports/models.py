@@ -39,7 +39,7 @@ class ImportJob(TenantModel):
         RUNNING = "running", _("Running")
         DONE = "done", _("Done")
         FAILED = "failed", _("Failed")
-        CANCELLED = "cancelled", _("Cancelled")
+        CANCELLED = "cancelled", _("Stopped")  # resumable; the value stays for existing rows
         UNDOING = "undoing", _("Undoing")
         UNDONE = "undone", _("Undone")
 

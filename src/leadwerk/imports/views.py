@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -35,7 +36,12 @@ def _list_context(request: HttpRequest, form: UploadForm) -> dict:
     jobs = list(ImportJob.objects.visible_to(request.membership).select_related("created_by__user")[:100])
     for job in jobs:
         job.count_rows = [(label, value) for label, value in _count_rows(job) if value]
-    return {"jobs": jobs, "form": form, "templates": ImportTemplate.objects.visible_to(request.membership)}
+    return {
+        "jobs": jobs,
+        "form": form,
+        "templates": ImportTemplate.objects.visible_to(request.membership),
+        "max_mb": settings.IMPORT_MAX_BYTES // (1024 * 1024),
+    }
 
 
 @tenant_view(roles=CONTACT_WRITERS)
@@ -99,16 +105,23 @@ def _count_rows(job: ImportJob) -> list[tuple[str, int]]:
         ("updated", _("updated")),
         ("merged", _("merged into existing duplicates")),
         ("flagged", _("flagged as probable duplicates")),
+        ("quality", _("with a value to check, kept as given")),
         ("unchanged", _("unchanged")),
         ("existing", _("already there (insert only)")),
         ("rejected", _("rejected")),
     ]
+    counts = {**job.counts, "quality": _quality(job.counts)}
     relevant = {key for key, _label in labels}
     if job.target != "lead":
         relevant -= LEAD_COUNTS
     if job.mode != "insert":
         relevant.discard("existing")
-    return [(label, job.counts.get(key, 0)) for key, label in labels if key in relevant or job.counts.get(key)]
+    return [(label, counts.get(key, 0)) for key, label in labels if key in relevant or counts.get(key)]
+
+
+def _quality(counts: dict[str, int]) -> int:
+    """Rows written with a value that could not be normalised (a lead import counts them on its people)."""
+    return counts.get("quality", 0) + counts.get("people_quality", 0)
 
 
 @tenant_view(roles=CONTACT_WRITERS)
@@ -201,6 +214,7 @@ def _summary_rows(counts: dict[str, int]) -> list[tuple[str, int]]:
         *[(label, value) for label, value in lead_rows if value],
         (_("of them flagged as probable duplicates"), counts.get("flagged", 0)),
         (_("would be updated or completed"), counts.get("updated", 0) + counts.get("merged", 0)),
+        (_("with a value to check, kept as given"), _quality(counts)),
         (_("unchanged or already there"), counts.get("unchanged", 0) + counts.get("existing", 0)),
         (_("would be rejected"), counts.get("rejected", 0)),
     ]

@@ -16,6 +16,10 @@ A probable match is created and flagged (``duplicate_of``) → "created" and "fl
 to the candidate in every imported field → "unchanged" (so a re-run creates nothing). Nothing to change
 → "unchanged". Empty cells never blank out a value.
 
+Data quality: a value that could not be normalised is stored as given with its flag, as in a form; an
+update re-decides the flags of the fields it writes and keeps the others. Rows that brought a new flag are
+counted as "quality".
+
 Suppression: a row whose e-mail or phone is on the suppression list is stored, marked suppressed, like a
 record typed into the form; an import never clears a suppression mark.
 Consent: the import writes no consent; new people start with "unknown" on every channel (not marketable),
@@ -58,6 +62,15 @@ ATTR = "attributes."
 # Person fields an import may set (the organisation comes by name, the address flag is not imported).
 IMPORT_FIELDS = tuple(f for f in PERSON_FIELDS if f not in ("organization", "use_organization_address"))
 SALUTATION_VALUES = frozenset(Person.Salutation.values)
+JSON_COLUMNS = frozenset({"attributes", "quality_flags"})
+# The fields a person's data-quality flag speaks of (contacts.normalize).
+FLAG_FIELDS = {
+    n.FLAG_EMAIL_INVALID: frozenset({"email"}),
+    n.FLAG_PHONE_INVALID: frozenset({"phone", "mobile"}),
+    n.FLAG_POSTCODE_FORMAT: frozenset({"postcode"}),
+    n.FLAG_POSTCODE_UNKNOWN: frozenset({"postcode"}),
+    n.FLAG_COUNTRY_UNKNOWN: frozenset({"country"}),
+}
 # A BlockIndex is built when the rows still to import times this reach the tenant's people.
 INDEX_ROWS_PER_PERSON = 40
 BLOCKING_FIELDS = {"first_name", "last_name", "postcode", "organization_id", "street"}
@@ -406,6 +419,8 @@ class PersonLoader:
                 state = current[match.person_id]
                 change = updates.setdefault(match.person_id, {"changes": {}, "previous": {}, "tags": []})
                 changed = self._apply(state, change, clean, attrs, overwrite=overwrite)
+                if changed and self._reflag(state, change, item["flags"]):
+                    result.add("quality")
                 new_tags = sorted(set(tags) - state["_tag_names"])
                 if new_tags:
                     state["_tag_names"] |= set(new_tags)
@@ -426,6 +441,8 @@ class PersonLoader:
             if match is not None:
                 record["_duplicate_of"] = match.person_id if match.row is None else created_at_row[match.row]
                 result.add("flagged")
+            if item["flags"]:
+                result.add("quality")
             creates.append(record)
             created_at_row[index] = record
             result.add("created")
@@ -528,6 +545,29 @@ class PersonLoader:
                 state["attributes"] = merged
                 changed = True
         return changed
+
+    @staticmethod
+    def _reflag(state: dict, change: dict, row_flags: list[str]) -> bool:
+        """Re-decide the flags of the fields this change wrote (the others stay); True if a flag was added.
+
+        A phone flag speaks of phone and mobile together: it stays while either holds a number that could
+        not be read (stored as given, so without the "+" of E.164).
+        """
+        written = change["changes"].keys()
+        before = state.get("quality_flags") or []
+        flags = {flag for flag in before if not FLAG_FIELDS.get(flag, frozenset()) & written}
+        flags |= {flag for flag in row_flags if FLAG_FIELDS.get(flag, frozenset()) & written}
+        if written & FLAG_FIELDS[n.FLAG_PHONE_INVALID]:
+            flags.discard(n.FLAG_PHONE_INVALID)
+            if any(state.get(field) and not state[field].startswith("+") for field in ("phone", "mobile")):
+                flags.add(n.FLAG_PHONE_INVALID)
+        after = sorted(flags)
+        if after == sorted(before):
+            return False
+        change["previous"].setdefault("quality_flags", before)
+        change["changes"]["quality_flags"] = after
+        state["quality_flags"] = after
+        return bool(flags - set(before))
 
     @staticmethod
     def _same(state: dict, clean: dict, attrs: dict) -> bool:
@@ -636,7 +676,7 @@ class PersonLoader:
             values = []
             for column in columns:
                 value = changes[column]
-                values.append(ops.adapt_json_value(value, None) if column == "attributes" else value)
+                values.append(ops.adapt_json_value(value, None) if column in JSON_COLUMNS else value)
             groups.setdefault(columns, []).append((*values, stamp, pk))
             if update["tags"]:
                 previous["_tags"] = update["tags"]

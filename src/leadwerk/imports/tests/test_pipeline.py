@@ -217,7 +217,7 @@ def test_dry_run_summarises_without_writing(marketing):
     job = upload(marketing, GERMAN + "Herr;Z;Zett;kaputt@;;;;;\n;;;;;;;;\nFrau;Y;;y@example.de;;;;;\n")
     services.import_configure(job=job, by=marketing, mapping=job.mapping)
     summary = services.import_validate(job=job, by=marketing)
-    assert summary["counts"] == {"created": 2, "updated": 1, "rejected": 1}
+    assert summary["counts"] == {"created": 2, "updated": 1, "rejected": 1, "quality": 1}  # kaputt@
     assert summary["rejections"][0][:2] == [6, "Nachname"]
     assert Person.objects.count() == 1
 

@@ -61,7 +61,7 @@ def test_second_process_gives_the_same_import(marketing, settings, second_proces
     assert parallel == serial
     status, rows_done, counts, rejections, people = parallel
     assert status == ImportJob.Status.DONE and rows_done == 7
-    assert counts == {"created": 3, "unchanged": 2, "rejected": 1}  # the repeated Anna and Dirk
+    assert counts == {"created": 3, "unchanged": 2, "rejected": 1, "quality": 1}  # the repeated Anna and Dirk
     assert rejections == [(6, "Nachname", "Enter the last name.")]
     assert ("Bernd", "Kranz", "bernd@example", "+491711234567", "80331", ["email_invalid"], None) in people
 

@@ -41,4 +41,17 @@
       if (first) { first.focus(); }
     }
   });
+  // On a phone the menu is a row that scrolls sideways: show the current page's item, not the first ones.
+  function revealCurrentNavItem() {
+    var nav = document.querySelector(".sidebar");
+    var current = nav && nav.querySelector("a.is-active");
+    if (!current || nav.scrollWidth <= nav.clientWidth) { return; }
+    var offset = current.getBoundingClientRect().left - nav.getBoundingClientRect().left;
+    nav.scrollLeft += offset - (nav.clientWidth - current.offsetWidth) / 2;
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", revealCurrentNavItem);
+  } else {
+    revealCurrentNavItem();
+  }
 })();
