@@ -168,3 +168,30 @@ def test_marketing_builds_freezes_and_exports_a_segment(live_server, page_at, le
     assert lines[0] == "Salutation;Title;First name;Last name;Organisation;Street and number;Postcode;City;Country"
     assert [line.split(";")[3] for line in lines[1:]] == ["Becker", "Schulz"]
     assert console_errors(page) == []
+
+
+def test_the_german_builder_fits_a_phone(live_server, page_at, lena, screenshot_dir):
+    """German field names and operators are long ("Datenqualitätsprobleme", "liegt zwischen"): the builder with
+    a nested group stays inside a phone's width, with its buttons on screen."""
+    lena.language = "de"
+    lena.save(update_fields=["language"])
+    page = page_at(390, 844)
+    login(page, live_server, lena)
+    page.goto(f"{live_server.url}/nordstern/segments/new/")
+    expect(page.get_by_role("heading", name="Neues Segment")).to_be_visible()
+    page.select_option("[name='field-r.0']", "postcode")
+    settled(page, page.locator("[name='operator-r.0']"))
+    page.select_option("[name='operator-r.0']", "between")
+    settled(page, page.locator("[name='value2-r.0']"))
+    page.locator("button[name=action][value='group:r']").click()
+    settled(page, page.locator("[name='field-r.1.0']"))
+    page.select_option("[name='field-r.1.0']", "quality_problems")
+    settled(page, page.locator("[name='operator-r.1.0']"))
+    shoot(page, screenshot_dir / "segment-builder-de-phone.png")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    remove = page.locator("button[name=action][value='remove:r.1']")
+    box = remove.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390
+    remove.click()  # reachable: nothing lies over it
+    expect(page.locator("[name='field-r.1.0']")).to_have_count(0)
+    assert console_errors(page) == []

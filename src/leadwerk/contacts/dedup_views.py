@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
+from django.db import models
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -116,11 +117,20 @@ def _display(person: Person, name: str) -> Any:
     field = Person._meta.get_field(name)
     if field.choices:
         return getattr(person, f"get_{name}_display")() if getattr(person, name) else ""
+    if isinstance(field, models.BooleanField):
+        return _("yes") if getattr(person, name) else _("no")  # not "—": "no" is a value to choose too
     return getattr(person, name)
 
 
 def _empty(value: Any) -> bool:
     return value in (None, "", [], {})
+
+
+def _blank(person: Person, name: str) -> bool:
+    """Nothing worth a row: an empty value, or a yes/no field that is "no"."""
+    if isinstance(Person._meta.get_field(name), models.BooleanField):
+        return not getattr(person, name)
+    return _empty(_display(person, name))
 
 
 def _timeline_count(person: Person) -> int:
@@ -140,7 +150,7 @@ def _pair_context(request: HttpRequest, candidate: DuplicateCandidate) -> dict:
         field = Person._meta.get_field(name)
         row = differing.get(name)
         default = side[survivor.pk if row.default == "survivor" else other.pk] if row else None
-        if row is None and _empty(_display(a, name)) and _empty(_display(b, name)):
+        if row is None and _blank(a, name) and _blank(b, name):
             continue  # nothing to compare: keeps the page short on a phone
         rows.append(
             {

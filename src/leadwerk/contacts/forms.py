@@ -102,7 +102,7 @@ class AttributeDefinitionForm(forms.Form):
     key = forms.SlugField(
         label=_("Key"),
         max_length=40,
-        help_text=_("Lower-case letters, digits and underscores; used in imports and the API."),
+        help_text=_("Letters, digits, underscores or hyphens (stored in lower case); used in imports and the API."),
     )
     type = forms.ChoiceField(label=_("Type"), choices=AttributeDefinition.Type.choices)
     choices = forms.CharField(

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from leadwerk.core.models import TenantModel
 
 from .querysets import ContactQuerySet, OrganizationQuerySet, PersonQuerySet
+
+
+def validate_past_year(value: int | None) -> None:
+    """A year of birth lies in the past (the form, the API and imports check the same)."""
+    if value is not None and value > timezone.localdate().year:
+        raise ValidationError(_("The year of birth cannot be in the future."), code="future")
 
 
 class Channel(models.TextChoices):
@@ -201,7 +209,7 @@ class Person(TenantModel, Address):
     mobile = models.CharField(_("mobile"), max_length=32, blank=True)
     language = models.CharField(_("language"), max_length=8, blank=True, default="de")
     birth_year = models.PositiveSmallIntegerField(
-        _("year of birth"), null=True, blank=True, validators=[MinValueValidator(1900), MaxValueValidator(2100)]
+        _("year of birth"), null=True, blank=True, validators=[MinValueValidator(1900), validate_past_year]
     )
     external_id = models.CharField(_("external id"), max_length=64, blank=True)
     attributes = models.JSONField(default=dict, blank=True)

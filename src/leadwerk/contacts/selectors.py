@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
 from django.db.models import QuerySet
+from django.utils.text import capfirst
+from django.utils.translation import gettext as _
 
 from leadwerk.accounts.models import Membership
 
 from .models import AttributeDefinition, Channel, ConsentStatus, Organization, Person
+from .normalize import FLAG_LABELS
 
 
 def person_filter(*, membership: Membership, filters: dict[str, Any]) -> QuerySet[Person]:
@@ -68,13 +74,46 @@ HIDDEN_AUDIT_FIELDS = frozenset({"id", "tenant", "created_at", "updated_at", "la
 EMPTY_AUDIT_VALUES = frozenset({"", "None", "[]", "{}"})
 
 
-def audit_changes(entry) -> list[tuple[str, str, str]]:
-    """The meaningful changes of an audit entry: no bookkeeping fields, no reverse relations, no empty→empty."""
+def audit_changes(entry, model: type[models.Model] = Person, attribute_labels=None) -> list[tuple[str, str, str]]:
+    """The meaningful changes of an audit entry, for people to read: the field's label, the values as the forms
+    show them (choices, yes/no, data-quality notes, attributes by their label); no bookkeeping fields, no
+    reverse relations, no empty→empty. ``attribute_labels``: attribute key → label."""
     rows = []
-    for field, (before, after) in (entry.changes_dict or {}).items():
-        if field in HIDDEN_AUDIT_FIELDS or ".None" in str(after) or ".None" in str(before):
+    for name, (before, after) in (entry.changes_dict or {}).items():
+        if name in HIDDEN_AUDIT_FIELDS or ".None" in str(after) or ".None" in str(before):
             continue
         if str(before) in EMPTY_AUDIT_VALUES and str(after) in EMPTY_AUDIT_VALUES:
             continue
-        rows.append((field, before, after))
+        try:
+            field = model._meta.get_field(name)
+        except FieldDoesNotExist:
+            rows.append((name, before, after))
+            continue
+        label = capfirst(field.verbose_name)
+        labels = attribute_labels or {}
+        rows.append((label, _audit_display(field, before, labels), _audit_display(field, after, labels)))
     return rows
+
+
+def _audit_display(field, value, attribute_labels: dict[str, str]) -> str:
+    """auditlog keeps values as text: "True", a choice's value, JSON of a list or dict."""
+    text = str(value)
+    if text in EMPTY_AUDIT_VALUES:
+        return text  # the template's audit_value shows a dash
+    if field.choices:
+        return str({str(key): label for key, label in field.flatchoices}.get(text, text))
+    if isinstance(field, models.BooleanField):
+        return str({"True": _("yes"), "False": _("no")}.get(text, text))
+    if field.name in ("quality_flags", "attributes"):
+        try:
+            data = json.loads(text)
+        except ValueError:
+            return text
+        if isinstance(data, list):
+            return "; ".join(str(FLAG_LABELS.get(flag, flag)) for flag in data)
+        if isinstance(data, dict):
+            return "; ".join(
+                f"{attribute_labels.get(key, key)}: {', '.join(map(str, v)) if isinstance(v, list) else v}"
+                for key, v in data.items()
+            )
+    return text

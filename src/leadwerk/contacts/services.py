@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -223,6 +224,9 @@ class PersonResult:
     person: Person
     created: bool
     match: Match | None
+    # A sure match fills only what the record lacks: the given values that differ from what it has and so were
+    # not taken over, field -> (kept value, given value).
+    kept: dict[str, tuple[Any, Any]] = dataclass_field(default_factory=dict)
 
 
 def _check_organization(tenant_id: int, organization: Organization | None) -> None:
@@ -352,8 +356,13 @@ def person_upsert(
         person = Person.objects.select_for_update().get(pk=match.person_id)
         # Fill what the existing record lacks; never blank out what it has.
         fill = {key: value for key, value in clean.items() if value not in ("", None) and not getattr(person, key)}
+        kept = {
+            key: (getattr(person, key), value)
+            for key, value in clean.items()
+            if key not in fill and value not in ("", None) and getattr(person, key) != value
+        }
         _person_change(person=person, by=by, data=fill, attributes={**person.attributes, **attrs}, tags=tags)
-        return PersonResult(person=person, created=False, match=match)
+        return PersonResult(person=person, created=False, match=match, kept=kept)
     person = Person(tenant=tenant)
     _apply_person(person, clean, flags)
     person.attributes = attrs
@@ -615,6 +624,10 @@ def attribute_define(
     )
     from django.core.exceptions import ValidationError
 
+    taken = AttributeDefinition.objects.filter(tenant_id=by.tenant_id, record_type=record_type, key=definition.key)
+    if taken.exists():
+        message = _("An attribute with this key already exists for “%(type)s”.")
+        raise ValidationFailed(message % {"type": definition.get_record_type_display()}, field="key")
     try:
         definition.full_clean()
     except ValidationError as exc:

@@ -6,9 +6,12 @@ from django.contrib import messages
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from leadwerk.accounts.decorators import tenant_view
@@ -31,7 +34,17 @@ from .forms import (
     SuppressionForm,
 )
 from .merge import merged_person_ids
-from .models import AttributeDefinition, Channel, ConsentStatus, Organization, Person, Segment, Suppression, Tag
+from .models import (
+    AttributeDefinition,
+    Channel,
+    ConsentStatus,
+    Merge,
+    Organization,
+    Person,
+    Segment,
+    Suppression,
+    Tag,
+)
 from .normalize import FLAG_LABELS
 from .roles import CONTACT_ADMINS, CONTACT_EXPORTERS, CONTACT_READERS, CONTACT_WRITERS
 
@@ -85,6 +98,8 @@ def person_create(request: HttpRequest) -> HttpResponse:
         else:
             if not result.created:
                 messages.info(request, _("This person already existed; the record was completed with your input."))
+                if result.kept:
+                    messages.warning(request, _kept_message(result.kept))
             elif result.match is not None:
                 messages.warning(request, _("Saved. It looks like a possible duplicate; please review it."))
             else:
@@ -93,11 +108,45 @@ def person_create(request: HttpRequest) -> HttpResponse:
     return render(request, "contacts/person_form.html", {"form": form, "person": None})
 
 
+def _kept_message(kept: dict) -> str:
+    """What a create that found the person already there did not take over, so the user can decide."""
+    parts = []
+    for name, (have, given) in kept.items():
+        label = capfirst(Person._meta.get_field(name).verbose_name)
+        parts.append(_("%(field)s: kept “%(kept)s”, not “%(given)s”") % {"field": label, "kept": have, "given": given})
+    return _("The record already had other values; edit it to change them. %(fields)s.") % {"fields": "; ".join(parts)}
+
+
+def _merge_name(done: Merge) -> str:
+    """The merged-away record's name, from the merge's snapshot of it."""
+    fields = (done.snapshot.get("other") or [{}])[0].get("fields", {})
+    return " ".join(part for part in (fields.get("first_name"), fields.get("last_name")) if part) or f"#{done.other_pk}"
+
+
+def _merged_away(request: HttpRequest, pk: int) -> HttpResponse:
+    """An old link to a record merged into another leads to the record it became part of (if visible)."""
+    done = (
+        Merge.objects.visible_to(request.membership)
+        .filter(other_pk=pk, undone_at__isnull=True)
+        .order_by("-created_at")
+        .first()
+    )
+    if done is None or not Person.objects.visible_to(request.membership).filter(pk=done.survivor_pk).exists():
+        raise Http404
+    messages.info(request, _("This record was merged into the one shown here."))
+    return redirect("contacts:person_detail", tenant=request.tenant.slug, pk=done.survivor_pk)
+
+
 @tenant_view(roles=CONTACT_READERS)
 def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    person = get_object_or_404(
-        Person.objects.visible_to(request.membership).select_related("organization", "duplicate_of"), pk=pk
+    person = (
+        Person.objects.visible_to(request.membership)
+        .select_related("organization", "duplicate_of")
+        .filter(pk=pk)
+        .first()
     )
+    if person is None:
+        return _merged_away(request, pk)
     consents = person.consents.select_related("recorded_by__user")
     entries = (
         AuditEntry.objects.filter(
@@ -109,7 +158,10 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .select_related("actor")
         .order_by("-timestamp")[:50]
     )
-    timeline = [(entry, selectors.audit_changes(entry)) for entry in entries]
+    labels = dict(
+        AttributeDefinition.objects.filter(tenant_id=person.tenant_id, record_type="person").values_list("key", "label")
+    )
+    timeline = [(entry, selectors.audit_changes(entry, Person, labels)) for entry in entries]
     context = {
         "person": person,
         "current_consent": [
@@ -118,6 +170,13 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ],
         "consents": consents,
         "timeline": timeline,
+        "merges": [
+            (done, _merge_name(done))
+            for done in Merge.objects.visible_to(request.membership)
+            .filter(survivor_pk=person.pk, undone_at__isnull=True)
+            .select_related("by__user")
+            .order_by("-created_at")[:10]
+        ],
         "affiliations": person.affiliations.select_related("organization"),
         "flags": [FLAG_LABELS.get(flag, flag) for flag in person.quality_flags],
         "attributes": selectors.attribute_display(person.tenant_id, "person", person.attributes),
@@ -242,6 +301,14 @@ BULK_ROLES = {
 }
 
 
+def _list_url(request: HttpRequest, filter_form: PersonFilterForm) -> str:
+    """The people list with the search and filters the bulk form carried along (not the page: rows may be gone)."""
+    params = [(name, value) for name in filter_form.fields if name != "cursor" for value in request.POST.getlist(name)]
+    url = reverse("contacts:person_list", kwargs={"tenant": request.tenant.slug})
+    params = [(name, value) for name, value in params if value != ""]
+    return f"{url}?{urlencode(params)}" if params else url
+
+
 @tenant_view(roles=CONTACT_WRITERS | CONTACT_EXPORTERS)
 @require_POST
 def person_bulk(request: HttpRequest) -> HttpResponse:
@@ -249,7 +316,7 @@ def person_bulk(request: HttpRequest) -> HttpResponse:
     form = PersonBulkForm(request.POST, ids=request.POST.getlist("ids"))
     filter_form = PersonFilterForm(request.POST)
     filters = filter_form.cleaned_data if filter_form.is_valid() else None
-    back = redirect("contacts:person_list", tenant=request.tenant.slug)
+    back = redirect(_list_url(request, filter_form))
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
@@ -275,6 +342,7 @@ def person_bulk(request: HttpRequest) -> HttpResponse:
             "sample": people.order_by("last_name_key", "pk")[:10],
             "post": request.POST,
             "limit": services.BULK_DELETE_LIMIT,
+            "list_url": _list_url(request, filter_form),
         }
         return render(request, "contacts/person_bulk_delete.html", context)
     try:
@@ -284,15 +352,21 @@ def person_bulk(request: HttpRequest) -> HttpResponse:
             segment = get_object_or_404(Segment.objects.visible_to(request.membership), pk=form.cleaned_data["segment"])
             ids = list(people.values_list("pk", flat=True)[:10_001])
             done = segment_services.segment_members_add(segment=segment, by=request.membership, person_ids=ids)
-            messages.success(request, _("%(count)s people added to %(name)s.") % {"count": done, "name": segment.name})
+            text = ngettext("%(count)s person added to %(name)s.", "%(count)s people added to %(name)s.", done)
+            messages.success(request, text % {"count": done, "name": segment.name})
         elif action == "delete":
             done = services.people_delete(by=request.membership, people=people)
-            messages.success(request, _("%(count)s people deleted.") % {"count": done})
+            messages.success(
+                request, ngettext("%(count)s person deleted.", "%(count)s people deleted.", done) % {"count": done}
+            )
         else:
             done = services.people_tag(
                 by=request.membership, people=people, tag_name=form.cleaned_data["tag_name"], remove=action == "untag"
             )
-            text = _("Tag removed from %(count)s people.") if action == "untag" else _("Tag added to %(count)s people.")
+            if action == "untag":
+                text = ngettext("Tag removed from %(count)s person.", "Tag removed from %(count)s people.", done)
+            else:
+                text = ngettext("Tag added to %(count)s person.", "Tag added to %(count)s people.", done)
             messages.success(request, text % {"count": done})
     except DomainError as exc:
         messages.error(request, str(exc))

@@ -47,3 +47,11 @@ def audit_value(value) -> str:
     if value in (None, "", "None", "[]", "{}"):
         return "—"
     return str(value)
+
+
+@register.filter
+def flag_labels(flags) -> str:
+    """A record's data-quality flags as the texts the detail page shows them with."""
+    from leadwerk.contacts.normalize import FLAG_LABELS
+
+    return "; ".join(str(FLAG_LABELS.get(flag, flag)) for flag in flags or ())

@@ -174,6 +174,7 @@ class PersonLoader:
         self.by = by
         self.tenant = by.tenant
         self.tenant_id = by.tenant_id
+        self.this_year = timezone.localdate().year  # a year of birth lies in the past (contacts.models)
         fields = {f.key: f for f in person_fields(self.tenant_id)}
         self.columns: dict[str, int] = {}
         self.headers: dict[str, str] = {}
@@ -255,8 +256,10 @@ class PersonLoader:
                 )
         if clean.get("salutation", "") not in SALUTATION_VALUES:
             raise ValidationFailed(_("Choose Herr/Mr, Frau/Ms or Divers."), field="salutation")
-        if clean.get("birth_year") is not None and not 1900 <= clean["birth_year"] <= 2100:
-            raise ValidationFailed(_("Enter a year between 1900 and 2100."), field="birth_year")
+        if clean.get("birth_year") is not None and not 1900 <= clean["birth_year"] <= self.this_year:
+            raise ValidationFailed(
+                _("Enter a year between 1900 and %(year)s.") % {"year": self.this_year}, field="birth_year"
+            )
         attrs: dict[str, Any] = {}
         for key, position in self.attr_columns:
             value = _attribute_value(self.definitions[key], cells[position])

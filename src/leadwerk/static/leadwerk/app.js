@@ -41,6 +41,12 @@
       if (first) { first.focus(); }
     }
   });
+  // A list searched with htmx has pushed its query into the address bar: switch language on that page.
+  document.addEventListener("submit", function (event) {
+    var form = event.target.closest(".language-form");
+    var next = form && form.querySelector('input[name="next"]');
+    if (next) { next.value = window.location.pathname + window.location.search; }
+  });
   // On a phone the menu is a row that scrolls sideways: show the current page's item, not the first ones.
   function revealCurrentNavItem() {
     var nav = document.querySelector(".sidebar");

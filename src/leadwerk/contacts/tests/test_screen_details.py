@@ -1,0 +1,144 @@
+"""Details of the marketing-database screens found in a browser walk-through: confirmations before deleting,
+readable timelines, kept list filters, plural messages, what a create of a known person did not take over,
+merges that stay findable, German number formats."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import login
+from django.urls import reverse
+from tests.factories import PersonFactory
+
+from leadwerk.contacts import merge, services
+from leadwerk.contacts.models import AttributeDefinition, Organization, Person
+from leadwerk.core.exceptions import ValidationFailed
+
+pytestmark = pytest.mark.django_db
+
+
+def _english(member):
+    member.user.language = "en"
+    member.user.save(update_fields=["language"])
+    return member
+
+
+def _german(member):
+    member.user.language = "de"
+    member.user.save(update_fields=["language"])
+    return member
+
+
+def _url(member, name, *args):
+    return reverse(name, args=[member.tenant.slug, *args])
+
+
+def _panel(page: str, testid: str) -> str:
+    start = page.index(f'data-testid="{testid}"')
+    return page[start : page.index("</details>", start)]
+
+
+def test_deleting_an_organisation_or_an_attribute_asks_first(client, marketing, admin):
+    org = Organization.objects.create(tenant=marketing.tenant, name="Acme GmbH", name_key="acme gmbh")
+    page = login(client, _english(marketing)).get(_url(marketing, "contacts:organization_detail", org.pk)).text
+    panel = _panel(page, "organization-delete")
+    assert "Its people stay in the marketing database" in panel and ">Delete the organisation</button>" in panel
+    assert "<details" in page[page.rindex("<details", 0, page.index('data-testid="organization-delete"')) :]
+    assert Organization.objects.filter(pk=org.pk).exists()  # showing the page deleted nothing
+
+    services.attribute_define(by=admin, record_type="person", key="fleet", label="Fleet size", type="number")
+    page = login(client, _english(admin)).get(_url(admin, "contacts:attribute_list")).text
+    panel = _panel(page, "attribute-delete")
+    assert "“Fleet size” disappears from forms" in panel and ">Remove the attribute</button>" in panel
+
+
+def test_a_taken_attribute_key_is_a_plain_field_error(admin):
+    services.attribute_define(by=admin, record_type="person", key="fleet", label="Fleet size", type="number")
+    with pytest.raises(ValidationFailed) as caught:
+        services.attribute_define(by=admin, record_type="person", key="Fleet", label="Fleet", type="text")
+    assert caught.value.field == "key"
+    assert caught.value.message == "An attribute with this key already exists for “Person”."
+    # The same key on organisations is another field.
+    services.attribute_define(by=admin, record_type="organization", key="fleet", label="Fleet", type="number")
+    assert AttributeDefinition.objects.filter(key="fleet").count() == 2
+
+
+def test_a_year_of_birth_in_the_future_is_refused_and_shown_without_a_separator(client, marketing):
+    with pytest.raises(ValidationFailed) as caught:
+        services.person_create(by=marketing, data={"last_name": "Zukunft", "birth_year": 2090})
+    assert caught.value.field == "birth_year" and not Person.objects.exists()
+
+    person = services.person_create(by=marketing, data={"last_name": "Berg", "birth_year": 1980}).person
+    page = login(client, _german(marketing)).get(_url(marketing, "contacts:person_detail", person.pk)).text
+    assert "<dd>1980</dd>" in page and "1.980" not in page
+
+
+def test_the_timeline_names_fields_and_values_as_the_forms_do(client, marketing):
+    person = services.person_create(by=marketing, data={"last_name": "Berg", "position": "Tester"}).person
+    services.person_update(person=person, by=marketing, data={"position": "Chef", "email": "berg(at)example"})
+    page = login(client, _german(marketing)).get(_url(marketing, "contacts:person_detail", person.pk)).text
+    timeline = page[page.index("<h2>Chronik</h2>") :]
+    assert "Position: Tester → Chef" in timeline
+    assert "E-Mail-Adresse ist ungültig" in timeline
+    assert "quality_flags" not in timeline and "email_invalid" not in timeline
+    assert "update" not in timeline and "Änderung" in timeline
+
+
+def test_bulk_actions_return_to_the_filtered_list(client, marketing):
+    PersonFactory(tenant=marketing.tenant, last_name="Becker", last_name_key="becker", city="Berlin")
+    login(client, _english(marketing))
+    data = {"action": "tag", "scope": "filter", "q": "Berlin", "sort": "newest", "tag_name": "Nord"}
+    response = client.post(_url(marketing, "contacts:person_bulk"), data)
+    assert response.status_code == 302
+    assert response.url == _url(marketing, "contacts:person_list") + "?q=Berlin&sort=newest"
+    followed = client.get(response.url)
+    assert "Tag added to 1 person." in [str(m) for m in followed.context["messages"]]
+
+
+def test_creating_a_known_person_says_which_values_were_not_taken_over(client, marketing):
+    known = services.person_create(
+        by=marketing, data={"last_name": "Berg", "email": "anna@example.de", "phone": "030 1234567"}
+    ).person
+    login(client, _english(marketing))
+    response = client.post(
+        _url(marketing, "contacts:person_create"),
+        {"last_name": "Berg", "email": "ANNA@example.de", "phone": "0171 1234567", "city": "Köln", "country": "DE"},
+        follow=True,
+    )
+    texts = [str(m) for m in response.context["messages"]]
+    assert "This person already existed; the record was completed with your input." in texts
+    assert any("Phone: kept “+49301234567”, not “+491711234567”" in text for text in texts)
+    known.refresh_from_db()
+    assert (known.phone, known.city) == ("+49301234567", "Köln")
+
+
+def test_a_merge_stays_findable_and_the_old_link_leads_to_the_kept_record(client, marketing):
+    survivor = services.person_create(by=marketing, data={"first_name": "Roland", "last_name": "Ackermann"}).person
+    other = services.person_create(by=marketing, data={"first_name": "Roland", "last_name": "Ackerman"}).person
+    done = merge.person_merge(by=marketing, survivor=survivor, other=other, choices={"last_name": "survivor"})
+    login(client, _english(marketing))
+    page = client.get(_url(marketing, "contacts:person_detail", survivor.pk)).text
+    note = page[page.index('data-testid="merge-note"') :]
+    assert "Roland Ackerman was merged into this record" in note
+    assert _url(marketing, "contacts:duplicate_merge_detail", done.pk) in note
+
+    response = client.get(_url(marketing, "contacts:person_detail", other.pk))
+    assert response.status_code == 302 and response.url == _url(marketing, "contacts:person_detail", survivor.pk)
+    merge.merge_undo(by=marketing, merge=done)
+    assert client.get(_url(marketing, "contacts:person_detail", other.pk)).status_code == 200
+    assert 'data-testid="merge-note"' not in client.get(_url(marketing, "contacts:person_detail", survivor.pk)).text
+
+
+def test_an_old_link_of_a_merged_record_is_404_for_another_tenant(client, marketing, outsider):
+    survivor = services.person_create(by=marketing, data={"last_name": "Ackermann"}).person
+    other = services.person_create(by=marketing, data={"last_name": "Ackerman"}).person
+    merge.person_merge(by=marketing, survivor=survivor, other=other, choices={})
+    login(client, outsider)
+    url = reverse("contacts:person_detail", args=[outsider.tenant.slug, other.pk])
+    assert client.get(url).status_code == 404
+
+
+def test_german_pages_keep_numbers_in_number_fields_and_translate_djangos_empty_choice(client, admin):
+    page = login(client, _german(admin)).get(_url(admin, "contacts:duplicate_list")).text
+    assert 'name="threshold" type="number"' in page and 'value="0.95"' in page
+    form = client.get(_url(admin, "contacts:person_create")).text
+    assert "- Select an option -" not in form and "- Bitte auswählen -" in form
