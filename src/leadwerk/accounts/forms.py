@@ -4,6 +4,8 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from leadwerk.core.widgets import DateInput
+
 from .models import Membership, Team, Tenant
 from .roles import Role
 
@@ -58,9 +60,7 @@ class TenantSettingsForm(forms.ModelForm):
 
 class TokenForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=80, help_text=_("What uses it, e.g. “Web form” or “ERP sync”."))
-    expires_at = forms.DateField(
-        label=_("Expires on"), required=False, widget=forms.DateInput(attrs={"type": "date"}), help_text=_("Optional.")
-    )
+    expires_at = forms.DateField(label=_("Expires on"), required=False, widget=DateInput(), help_text=_("Optional."))
 
 
 class AcceptInvitationForm(forms.Form):

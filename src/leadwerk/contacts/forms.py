@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from leadwerk.accounts.models import Tenant
+from leadwerk.core.widgets import DateInput
 
 from .models import AttributeDefinition, Channel, Consent, ConsentStatus, Organization, Person, Suppression
 
@@ -18,7 +19,7 @@ def attribute_fields(tenant: Tenant, record_type: str, initial: dict | None = No
             case T.NUMBER:
                 field = forms.DecimalField(**common)
             case T.DATE:
-                field = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **common)
+                field = forms.DateField(widget=DateInput(), **common)
             case T.BOOLEAN:
                 common["required"] = False
                 field = forms.BooleanField(**common)

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from leadwerk.accounts.models import Membership, Team, Tenant
 from leadwerk.contacts.models import Person
+from leadwerk.core.widgets import DateInput, DateTimeInput
 
 from .models import Activity, Channel, FollowUp, InterestCategory, Lead, LeadReason, Rating
 from .roles import LEAD_WORKERS
@@ -73,9 +74,7 @@ class TransitionForm(forms.Form):
     to = forms.ChoiceField(label=_("New status"), choices=Status.choices)
     reason = forms.ModelChoiceField(label=_("Reason"), queryset=LeadReason.objects.none(), required=False)
     note = forms.CharField(label=_("Note"), required=False, max_length=300)
-    recontact_on = forms.DateField(
-        label=_("Re-contact on"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    recontact_on = forms.DateField(label=_("Re-contact on"), required=False, widget=DateInput())
     won_value = forms.DecimalField(label=_("Won value (€)"), required=False, min_value=0, max_digits=12)
     version = forms.IntegerField(widget=forms.HiddenInput)
 
@@ -135,7 +134,7 @@ class ActivityForm(forms.Form):
 
 
 class FollowUpForm(forms.Form):
-    due_at = forms.DateTimeField(label=_("Due"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    due_at = forms.DateTimeField(label=_("Due"), widget=DateTimeInput())
     kind = forms.ChoiceField(label=_("Type"), choices=FollowUp.Kind.choices, initial=FollowUp.Kind.CALL)
     assignee = forms.ModelChoiceField(label=_("For"), queryset=Membership.objects.none(), required=False)
     note = forms.CharField(label=_("Note"), required=False, max_length=300)

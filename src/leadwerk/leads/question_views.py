@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from leadwerk.accounts.decorators import tenant_view
 from leadwerk.core.exceptions import DomainError
 from leadwerk.core.htmx import form_error
+from leadwerk.core.widgets import DateInput
 
 from . import questions
 from .models import QualificationQuestion
@@ -136,7 +137,7 @@ def question_form_fields(tenant_id: int, answers: dict) -> dict[str, forms.Field
             case K.NUMBER:
                 field = forms.DecimalField(max_digits=15, decimal_places=4, **common)
             case K.DATE:
-                field = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **common)
+                field = forms.DateField(widget=DateInput(), **common)
             case K.YES_NO:
                 field = forms.NullBooleanField(widget=forms.NullBooleanSelect, **common)
             case K.CHOICE:

@@ -9,6 +9,7 @@ from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from leadwerk.accounts.models import Membership, Team, Tenant
+from leadwerk.core.widgets import DateInput
 
 from .models import InterestCategory, RoutingRule
 from .roles import LEAD_WORKERS
@@ -129,8 +130,8 @@ class CapacityForm(forms.Form):
 
 class AbsenceForm(forms.Form):
     membership = forms.ModelChoiceField(label=_("Member"), queryset=Membership.objects.none())
-    starts_on = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
-    ends_on = forms.DateField(label=_("Until"), widget=forms.DateInput(attrs={"type": "date"}))
+    starts_on = forms.DateField(label=_("From"), widget=DateInput())
+    ends_on = forms.DateField(label=_("Until"), widget=DateInput())
     note = forms.CharField(label=_("Note"), required=False, max_length=200)
 
     def __init__(self, *args, tenant: Tenant, **kwargs):

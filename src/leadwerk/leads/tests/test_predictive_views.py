@@ -44,6 +44,22 @@ def test_versions_with_holdout_metrics_and_calibration(client, tenant, manager):
     assert f'data-testid="activate-{model.version}"' in text
 
 
+def test_the_calibration_chart_draws_in_german(client, tenant, manager):
+    """SVG coordinates take a decimal point: a German "28,5" left the chart empty."""
+    import re
+
+    history(tenant, closed=240)
+    predictive.model_train(tenant.pk, by=manager)
+    manager.user.language = "de"
+    manager.user.save(update_fields=["language"])
+    text = login(client, manager).get(url(tenant)).content.decode()
+    start = text.index('class="calibration-chart"')
+    chart = text[start : text.index("</svg>", start)]
+    numbers = re.findall(r' (?:x|y|x1|y1|x2|y2|width|height)="([^"]*)"', chart)
+    assert len(numbers) > 40
+    assert all(re.fullmatch(r"-?\d+(\.\d+)?", n) for n in numbers), numbers
+
+
 def test_train_now_queues_and_trains(client, tenant, admin, django_capture_on_commit_callbacks):
     history(tenant, closed=230)
     login(client, admin)
