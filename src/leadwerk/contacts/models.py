@@ -118,7 +118,7 @@ class Organization(TenantModel, Address):
         S = "10-49", "10–49"
         M = "50-249", "50–249"
         L = "250-999", "250–999"
-        XL = "1000+", "1.000+"
+        XL = "1000+", _("1,000+")
 
     class Revenue(models.TextChoices):
         XS = "<2m", _("under €2 m")

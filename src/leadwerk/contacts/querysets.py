@@ -78,8 +78,14 @@ class PersonQuerySet(ContactQuerySet):
         words = text.split()
         key = name_key(words[-1] if len(words) > 1 else text)
         name = Q(last_name_key__gte=key, last_name_key__lt=key + "\uffff")
+        names = [name]
         if len(words) > 1:
-            name &= Q(first_name__istartswith=words[0])
+            names[0] &= Q(first_name__istartswith=words[0])
+            if len(words) == 2:  # "Ackermann Stella", as lists and address books write names: last name first
+                first = name_key(words[0])
+                names.append(
+                    Q(last_name_key__gte=first, last_name_key__lt=first + "\uffff", first_name__istartswith=words[1])
+                )
         # Organisation and city match the whole text ("Autohaus Nord", "Frankfurt am Main"). The
         # organisation is looked up first by its own index, so no join is needed.
         org_key = name_key(text)
@@ -88,7 +94,7 @@ class PersonQuerySet(ContactQuerySet):
         orgs = Organization.objects.filter(name_key__gte=org_key, name_key__lt=org_key + "\uffff")
         if tenant_id is not None:
             orgs = orgs.filter(tenant_id=tenant_id)
-        branches = [name]
+        branches = list(names)
         # The organisations' ids as values, so the database looks their people up by the organisation
         # index (with a subquery it cannot tell how many there are and walks the name index instead).
         org_ids = list(orgs.order_by().values_list("pk", flat=True)[: MANY_ORGANIZATIONS + 1])
@@ -98,7 +104,7 @@ class PersonQuerySet(ContactQuerySet):
             branches.append(Q(organization_id__in=org_ids))
         for city in dict.fromkeys((text, text[:1].upper() + text[1:])):
             branches.append(Q(city__gte=city, city__lt=city + "\uffff"))
-        return self._planned(branches, ordered=1)
+        return self._planned(branches, ordered=len(names))
 
     def _planned(self, branches: list[Q], *, ordered: int) -> Self:
         """Filter by the OR of ``branches``; the first ``ordered`` of them already come in name order."""

@@ -353,6 +353,18 @@ EXPORT_COLUMNS: list[tuple[str, Any]] = [
 DEFAULT_EXPORT_COLUMNS = (
     "salutation", "title", "first_name", "last_name", "organization", "street", "postcode", "city", "country",
 )  # fmt: skip
+# What a mailing over the segment's channel needs besides the name: the address for post, else the number or e-mail.
+CHANNEL_EXPORT_COLUMNS = {
+    "email": ("salutation", "title", "first_name", "last_name", "organization", "email", "language"),
+    "phone": ("salutation", "title", "first_name", "last_name", "organization", "phone", "mobile", "language"),
+    "sms": ("salutation", "title", "first_name", "last_name", "mobile", "language"),
+}
+
+
+def default_export_columns(segment: Segment) -> tuple[str, ...]:
+    return CHANNEL_EXPORT_COLUMNS.get(segment.channel, DEFAULT_EXPORT_COLUMNS)
+
+
 ADDRESS = ("street", "postcode", "city", "country")
 
 
@@ -372,7 +384,7 @@ def segment_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "conditions": describe(segment.definition, registry),
         "problem": definition_problem(membership=request.membership, segment=segment),
         "manual": SegmentMember.objects.filter(tenant_id=segment.tenant_id, segment=segment, manual=True).count(),
-        "columns": [(key, label, key in DEFAULT_EXPORT_COLUMNS) for key, label in EXPORT_COLUMNS],
+        "columns": [(key, label, key in default_export_columns(segment)) for key, label in EXPORT_COLUMNS],
         "can_write": role in CONTACT_WRITERS,
         "can_export": role in CONTACT_EXPORTERS,
     }
@@ -490,8 +502,11 @@ def segment_export(request: HttpRequest, pk: int) -> HttpResponse:
     """The segment for a mailing (lettershop CSV or XLSX): eligible members only, chosen columns, audit-logged."""
     segment = _segment(request, pk)
     known = [key for key, _label in EXPORT_COLUMNS]
-    columns = [key for key in request.GET.getlist("columns") if key in known] or list(DEFAULT_EXPORT_COLUMNS)
-    columns = [key for key in known if key in columns]
+    columns = [key for key in request.GET.getlist("columns") if key in known]
+    if not columns and request.GET.get("chosen"):  # the form sent, every column unticked
+        messages.error(request, _("Choose at least one column to export."))
+        return redirect("contacts:segment_detail", tenant=request.tenant.slug, pk=segment.pk)
+    columns = [key for key in known if key in (columns or default_export_columns(segment))]
     file_format = "xlsx" if request.GET.get("format") == "xlsx" else "csv"
     if definition_problem(membership=request.membership, segment=segment) and not segment.is_frozen:
         messages.error(request, _("The segment's conditions are no longer valid; nothing was exported."))

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
@@ -28,6 +28,11 @@ def person_filter(*, membership: Membership, filters: dict[str, Any]) -> QuerySe
         people = people.filter(**{f"consent_{channel}": status})
     elif channel:
         people = people.marketable(channel)
+    elif status:  # a status on any channel
+        any_channel = Q()
+        for value in Channel.values:
+            any_channel |= Q(**{f"consent_{value}": status})
+        people = people.filter(any_channel)
     if filters.get("tag"):
         people = people.filter(persontag__tag__name=filters["tag"])
     match filters.get("flags"):

@@ -147,6 +147,10 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if person is None:
         return _merged_away(request, pk)
+    return render(request, "contacts/person_detail.html", _person_context(request, person))
+
+
+def _person_context(request: HttpRequest, person: Person, consent_form: ConsentForm | None = None) -> dict:
     consents = person.consents.select_related("recorded_by__user")
     entries = (
         AuditEntry.objects.filter(
@@ -162,7 +166,7 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
         AttributeDefinition.objects.filter(tenant_id=person.tenant_id, record_type="person").values_list("key", "label")
     )
     timeline = [(entry, selectors.audit_changes(entry, Person, labels)) for entry in entries]
-    context = {
+    return {
         "person": person,
         "current_consent": [
             (value, label, person.consent_for(value), ConsentStatus(person.consent_for(value)).label)
@@ -181,11 +185,10 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "flags": [FLAG_LABELS.get(flag, flag) for flag in person.quality_flags],
         "attributes": selectors.attribute_display(person.tenant_id, "person", person.attributes),
         "tags": person.tags.all(),
-        "consent_form": ConsentForm(),
+        "consent_form": consent_form or ConsentForm(),
         "can_write": request.membership.role in CONTACT_WRITERS,
         "can_consent": request.membership.role in CONTACT_WRITERS | CONTACT_ADMINS,
     }
-    return render(request, "contacts/person_detail.html", context)
 
 
 @tenant_view(roles=CONTACT_WRITERS)
@@ -226,12 +229,12 @@ def person_consent(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.consent_record(person=person, by=request.membership, **form.cleaned_data)
         except DomainError as exc:
-            messages.error(request, exc.message)
+            form_error(form, exc)
         else:
             messages.success(request, _("Consent recorded."))
-    else:
-        messages.error(request, _("The consent could not be recorded: check channel, status and source."))
-    return redirect("contacts:person_detail", tenant=request.tenant.slug, pk=person.pk)
+            return redirect("contacts:person_detail", tenant=request.tenant.slug, pk=person.pk)
+    # The page again with the form as it was sent and its field errors (nothing recorded).
+    return render(request, "contacts/person_detail.html", _person_context(request, person, form), status=422)
 
 
 PERSON_EXPORT_COLUMNS = [
@@ -253,8 +256,11 @@ PERSON_EXPORT_COLUMNS = [
     ("consent_email", gettext_lazy("Consent e-mail")),
     ("consent_phone", gettext_lazy("Consent phone")),
     ("consent_post", gettext_lazy("Consent post")),
+    ("consent_sms", gettext_lazy("Consent SMS")),
     ("external_id", gettext_lazy("External id")),
 ]
+# Columns whose stored codes the file shows as the screens do, in the user's language.
+EXPORT_CHOICES = ("salutation", "consent_email", "consent_phone", "consent_post", "consent_sms")
 
 
 def _people_file(request: HttpRequest, people, filters: dict, file_format: str, what: str = "people") -> HttpResponse:
@@ -265,11 +271,20 @@ def _people_file(request: HttpRequest, people, filters: dict, file_format: str, 
     header = [str(label) for _name, label in PERSON_EXPORT_COLUMNS] + [d.label for d in attributes]
     count = people.count()
 
+    labels = {
+        at: {value: str(label) for value, label in Person._meta.get_field(name).flatchoices if value}
+        for at, name in enumerate(fields)
+        if name in EXPORT_CHOICES
+    }
+
     def rows():
         for values in people.values_list(*fields, "attributes").iterator(chunk_size=2000):
             attrs = values[-1] or {}
             extra = [", ".join(v) if isinstance(v := attrs.get(d.key, ""), list) else v for d in attributes]
-            yield [*values[:-1], *extra]
+            row = list(values[:-1])
+            for at, names in labels.items():
+                row[at] = names.get(row[at], row[at])
+            yield [*row, *extra]
 
     services.export_record(by=request.membership, what=what, rows=count, file_format=file_format, filters=filters)
     stamp = timezone.localtime().strftime("%Y-%m-%d")

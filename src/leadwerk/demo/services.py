@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from auditlog.context import disable_auditlog
 from django.conf import settings
 from django.db import transaction
+from django.utils import translation
 
 from leadwerk.accounts import services as account_services
 from leadwerk.accounts.models import ApiToken, AuditEntry, Invitation, Membership, Team, Tenant, User
@@ -124,20 +125,26 @@ def demo_load() -> list[tuple[str, str, str]]:
                     team.lead = lead
                     team.save(update_fields=["lead", "updated_at"])
         percent = settings.DEMO_PERCENT
-        contacts_load(
-            tenant,
-            people=DEMO_PEOPLE * percent // 100,
-            organizations=max(DEMO_ORGANIZATIONS * percent // 100, 30),
-            seed=spec.seed,
-        )
-        segments_load(tenant)
-        leads_load(tenant, seed=spec.seed, count=DEMO_LEADS * percent // 100)
-        questions_load(tenant)
-        scoring_load(tenant)  # grades before SLA deadlines: policies are per grade
-        sla_load(tenant)
-        model_load(tenant)
-        routing_load(tenant)
+        with translation.override(spec.locale):  # names and texts the demo writes, in the tenant's language
+            _tenant_data_load(tenant, spec, percent)
     return logins
+
+
+def _tenant_data_load(tenant: Tenant, spec: DemoTenant, percent: int) -> None:
+    """The tenant's records, from the marketing database to the routing rules, each step on the ones before."""
+    contacts_load(
+        tenant,
+        people=DEMO_PEOPLE * percent // 100,
+        organizations=max(DEMO_ORGANIZATIONS * percent // 100, 30),
+        seed=spec.seed,
+    )
+    segments_load(tenant)
+    leads_load(tenant, seed=spec.seed, count=DEMO_LEADS * percent // 100)
+    questions_load(tenant)
+    scoring_load(tenant)  # grades before SLA deadlines: policies are per grade
+    sla_load(tenant)
+    model_load(tenant)
+    routing_load(tenant)
 
 
 def demo_contacts() -> list[tuple[str, dict[str, int]]]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from leadwerk.accounts.models import Tenant
 from leadwerk.leads import sla
@@ -83,7 +84,7 @@ def _breach(lead: Lead, metric: str, due: dt.datetime) -> LeadEvent:
         tenant_id=lead.tenant_id, lead=lead, kind=LeadEvent.Kind.SLA, at=due,
         before={"metric": metric, "due": due.isoformat()},
         after={"metric": metric, "breached": due.isoformat(), "owner": lead.owner_id},
-        reason=f"{sla.Metric(metric).label} deadline missed",
+        reason=_("%(metric)s deadline missed") % {"metric": sla.Metric(metric).label},  # as leads.sla writes it
     )  # fmt: skip
 
 

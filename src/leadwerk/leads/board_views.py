@@ -248,6 +248,14 @@ def board_move(request: HttpRequest, pk: int) -> HttpResponse:
     filters = _filters(request, data)
     target = data.get("to", "")
     if request.method != "POST":
+        try:  # a move the state machine refuses is refused before the dialog asks for its reason
+            states.check(lead.status, target)
+        except DomainError as exc:
+            if not _is_board_script(request):
+                messages.error(request, exc.message)
+                return redirect(_board_url(request, filters))
+            context = _board_context(request, filters, board_error=exc.message)
+            return render(request, "leads/board.html#board", context, status=422)
         form = BoardMoveForm(tenant=request.tenant, target=target, initial={"to": target, "version": lead.version})
         return _dialog(request, lead, form, filters, 200)
     form = BoardMoveForm(data, tenant=request.tenant)

@@ -27,7 +27,7 @@ from django.db.models.functions import Cast
 from django.utils import formats, timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from leadwerk.accounts.models import Membership
 from leadwerk.core.exceptions import Conflict, NotFound, ValidationFailed
@@ -764,7 +764,7 @@ FEATURE_LABELS = {
     "source": gettext_lazy("Source"),
     "interest": gettext_lazy("Interest"),
     "rating": gettext_lazy("Rating"),
-    "timeline": gettext_lazy("Timeline"),
+    "timeline": pgettext_lazy("when the prospect means to buy", "Timeline"),
     "authority": gettext_lazy("Decision maker reached"),
     "employees": gettext_lazy("Employees"),
     "revenue": gettext_lazy("Annual revenue"),
@@ -807,6 +807,8 @@ def factor_text(factor: dict, *, questions: dict[str, str] | None = None) -> tup
         label = str(FEATURE_LABELS.get(feature, feature))
     if feature.startswith("has_"):
         return label, str(_("yes") if value else _("no"))
+    if feature in ("log_budget", "log_value") and not value:
+        return label, str(_("not given"))  # the model reads a missing amount as 0; "Budget: 0" would mislead
     if feature.startswith("log_") or isinstance(value, float):
         number = math.expm1(float(value or 0)) if feature.startswith("log_") or feature.startswith("q_") else value
         return label, formats.number_format(round(number), use_l10n=True)

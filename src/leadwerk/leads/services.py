@@ -271,7 +271,21 @@ def lead_transition(
         if won_value is not None and Decimal(won_value) < 0:
             raise ValidationFailed(_("Enter an amount of zero or more."), field="won_value")
         extra["won_value"] = won_value if won_value is not None else lead.estimated_value
+    taken = to == Status.ACCEPTED and lead.owner_id is None
+    before_team = lead.team_id
+    if taken:  # accepting is taking the lead on: no accepted lead without an owner
+        extra.update(owner=by, team=lead.team or by.team, assigned_at=timezone.now())
     _transition(lead, by, to, reason=(reason.label if reason else "") or note, version=version, extra=extra)
+    if taken:
+        _event(
+            lead,
+            LeadEvent.Kind.ASSIGNMENT,
+            by,
+            before={"owner": None, "team": before_team},
+            after={"owner": by.pk, "team": lead.team_id, "rule": ""},
+            reason=_("took the lead on by accepting it"),
+            at=extra["assigned_at"],
+        )
     if to == Status.NURTURE:
         follow_up_schedule(
             lead=lead,

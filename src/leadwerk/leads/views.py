@@ -59,7 +59,8 @@ def lead_inbox(request: HttpRequest) -> HttpResponse:
     context = {
         "page": page,
         "filters": {**filters, "view": view, "status": status},
-        "views": InboxFilterForm.VIEWS,
+        # "My team" only for members of a team (the tab would always be empty otherwise).
+        "views": [(value, label) for value, label in InboxFilterForm.VIEWS if value != "team" or me.team_id],
         "sla_filters": sla.SLA_FILTERS,
         "statuses": Status.choices,
         "interests": InterestCategory.objects.visible_to(me),

@@ -212,7 +212,11 @@ def test_merged_record_leaves_lists_and_search_but_its_timeline_shows_on_the_sur
     page = client.get(reverse("contacts:person_detail", args=[marketing.tenant.slug, older.pk]))
     shown = [entry.object_pk for entry, _changes in page.context["timeline"]]
     assert str(newer.pk) in shown and str(older.pk) in shown
-    assert client.get(reverse("contacts:person_detail", args=[marketing.tenant.slug, newer.pk])).status_code == 404
+    # Its old address leads to the record it became part of.
+    gone = client.get(reverse("contacts:person_detail", args=[marketing.tenant.slug, newer.pk]))
+    assert gone.status_code == 302 and gone.url == reverse(
+        "contacts:person_detail", args=[marketing.tenant.slug, older.pk]
+    )
 
 
 def test_merge_and_undo_are_audit_logged(marketing, pair):

@@ -142,3 +142,49 @@ def test_german_pages_keep_numbers_in_number_fields_and_translate_djangos_empty_
     assert 'name="threshold" type="number"' in page and 'value="0.95"' in page
     form = client.get(_url(admin, "contacts:person_create")).text
     assert "- Select an option -" not in form and "- Bitte auswählen -" in form
+
+
+def test_the_people_export_speaks_the_users_language_with_every_channel(client, marketing):
+    import csv
+    import io
+
+    services.person_create(by=marketing, data={"last_name": "Berg", "salutation": "ms", "email": "b@example.de"})
+    response = login(client, _german(marketing)).get(_url(marketing, "contacts:person_export"), {"format": "csv"})
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    header, row = list(csv.reader(io.StringIO(text), delimiter=";"))
+    record = dict(zip(header, row, strict=True))
+    assert record["Anrede"] == "Frau"
+    consent = {h: v for h, v in record.items() if h.startswith("Einwilligung")}
+    assert len(consent) == 4 and set(consent.values()) == {"unbekannt"}
+
+
+def test_a_consent_form_with_errors_comes_back_filled_in_and_records_nothing(client, marketing):
+    person = services.person_create(by=marketing, data={"last_name": "Berg"}).person
+    login(client, _english(marketing))
+    data = {"channel": "phone", "status": "granted", "source": "agent", "proof_form": "Anruf", "note": "x" * 400}
+    response = client.post(_url(marketing, "contacts:person_consent", person.pk), data)
+    page = response.content.decode()
+    assert response.status_code == 422
+    assert "Ensure this value has at most 300 characters" in page  # at the field, not a generic message
+    assert 'value="Anruf"' in page and 'class="inline-form" open' in page
+    person.refresh_from_db()
+    assert person.consent_phone == "unknown" and not person.consents.exists()
+
+
+def test_the_list_filters_by_consent_status_on_a_channel_or_on_any(client, marketing):
+    tenant = marketing.tenant
+    PersonFactory(tenant=tenant, last_name="Adler", last_name_key="adler", consent_email="granted")
+    PersonFactory(tenant=tenant, last_name="Berger", last_name_key="berger", consent_phone="withdrawn")
+    PersonFactory(tenant=tenant, last_name="Dorn", last_name_key="dorn")
+    login(client, _english(marketing))
+
+    def names(**query):
+        response = client.get(_url(marketing, "contacts:person_list"), query)
+        return [p.last_name for p in response.context["page"].items]
+
+    assert names(consent_status="withdrawn") == ["Berger"]
+    assert names(consent_status="granted") == ["Adler"]
+    assert names(consent="phone", consent_status="withdrawn") == ["Berger"]
+    assert names(consent="email", consent_status="withdrawn") == []
+    page = client.get(_url(marketing, "contacts:person_list")).content.decode()
+    assert '<option value="withdrawn" >Consent: withdrawn</option>' in page or ">Consent: withdrawn</option>" in page

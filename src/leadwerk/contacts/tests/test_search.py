@@ -43,6 +43,8 @@ def people(marketing, organization):
         ("Frankfurt am Main", ["Brandt"]),
         ("Autohaus Nord", ["Brandt"]),
         ("Ute Brandt", ["Brandt"]),
+        ("Brandt Ute", ["Brandt"]),  # last name first, as lists write it
+        ("Brandt Kuhn", []),
         ("kuhn", ["Kuhn"]),
     ],
 )

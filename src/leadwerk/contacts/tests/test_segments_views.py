@@ -13,7 +13,7 @@ from tests.factories import PersonFactory
 from leadwerk.accounts.models import AuditEntry
 from leadwerk.accounts.roles import Role
 from leadwerk.contacts import segment_services as services
-from leadwerk.contacts.models import Segment, SegmentMember
+from leadwerk.contacts.models import Person, Segment, SegmentMember
 
 READERS = {Role.ADMIN, Role.MANAGER, Role.MARKETING, Role.PRIVACY}
 WRITERS = {Role.ADMIN, Role.MARKETING}
@@ -271,13 +271,30 @@ def test_export_has_eligible_members_default_columns_and_is_audit_logged(client,
     people[0].save()
     login(client, marketing)
     rows = _csv(client.get(url("segment_export", pk=segment.pk), {"format": "csv"}))
+    # An e-mail segment: the name and the e-mail address by default, not the postal address.
+    assert rows[0] == ["Salutation", "Title", "First name", "Last name", "Organisation", "E-mail", "Language"]
+    assert rows[1:] == [["Ms", "", "Anna", "Adler", "", people[0].email, people[0].language]]  # Berger: no consent
+    entry = AuditEntry.objects.get(object_repr__startswith="Export segment")
+    assert entry.actor == marketing.user and "1 (csv)" in entry.object_repr
+
+    segment.channel = "post"
+    segment.save(update_fields=["channel"])
+    Person.objects.filter(pk=people[0].pk).update(consent_post="granted")
+    rows = _csv(client.get(url("segment_export", pk=segment.pk), {"format": "csv"}))
     assert rows[0] == [
         "Salutation", "Title", "First name", "Last name", "Organisation", "Street and number", "Postcode", "City",
         "Country",
     ]  # fmt: skip
-    assert rows[1:] == [["Ms", "", "Anna", "Adler", "", "Weg 1", "80331", "München", "DE"]]  # Berger: no consent
-    entry = AuditEntry.objects.get(object_repr__startswith="Export segment")
-    assert entry.actor == marketing.user and "1 (csv)" in entry.object_repr
+    assert rows[1:] == [["Ms", "", "Anna", "Adler", "", "Weg 1", "80331", "München", "DE"]]
+
+
+def test_export_with_every_column_unticked_says_so_and_exports_nothing(client, marketing, segment, people):
+    login(client, marketing)
+    response = client.get(url("segment_export", pk=segment.pk), {"format": "csv", "chosen": "1"}, follow=True)
+    assert "Choose at least one column to export." in response.content.decode()
+    assert not AuditEntry.objects.filter(object_repr__startswith="Export segment").exists()
+    page = client.get(url("segment_detail", pk=segment.pk)).content.decode()
+    assert 'value="email" checked' in page and 'value="street" checked' not in page
 
 
 def test_export_columns_are_chosen_and_formulas_defused(client, marketing, segment, people):

@@ -78,7 +78,10 @@ def test_filters_view_interest_grade(client, tenant, manager, board, interest):
     login(client, manager)
     assert column(client.get(url(tenant), {"grade": "A"}), "new")["count"] == 1
     assert column(client.get(url(tenant), {"interest": "e-suv"}), "lost")["count"] == 0
-    mine = client.get(url(tenant), {"view": "mine"})
+    mine = client.get(url(tenant), {"view": "mine"})  # the leads the manager took on by accepting them
+    assert sum(c["count"] for c in mine.context["columns"]) == 2  # the lead lost long ago is off the board
+    newcomer = MembershipFactory(tenant=tenant, role=Role.MANAGER)
+    mine = login(client, newcomer).get(url(tenant), {"view": "mine"})
     assert all(c["count"] == 0 for c in mine.context["columns"])
     assert "Leads assigned to you appear here." in mine.content.decode()
 
@@ -145,6 +148,21 @@ def test_move_needing_a_reason_opens_the_dialog_first(client, tenant, manager, b
         move, {"to": "lost", "reason": board["reason"].pk, "version": lead.version}, headers={"X-Board": "1"}
     )
     assert done.status_code == 200 and Lead.objects.get(pk=lead.pk).lost_reason == board["reason"]
+
+
+def test_a_move_the_state_machine_refuses_is_refused_before_the_dialog(client, tenant, manager, board):
+    lead = board["low"]  # new: it cannot become lost, so there is no reason to ask for
+    login(client, manager)
+    answer = client.get(url(tenant, "board_move", pk=lead.pk), {"to": "lost"}, headers={"X-Board": "1"})
+    html = answer.content.decode()
+    assert answer.status_code == 422 and "X-Board-Dialog" not in answer
+    assert "<dialog" not in html and 'id="board"' in html
+    assert "A lead that is New cannot become Lost." in html
+    # Without script (the menu's link): back to the board with the message.
+    page = client.get(url(tenant, "board_move", pk=lead.pk), {"to": "lost"}, follow=True)
+    assert "A lead that is New cannot become Lost." in page.content.decode()
+    lead.refresh_from_db()
+    assert lead.status == "new"
 
 
 def test_nurture_needs_a_future_date_and_won_takes_a_value(client, tenant, manager, board):

@@ -96,7 +96,11 @@ def test_assign_to_a_member_of_another_tenant_is_a_field_error(manager, outsider
     with pytest.raises(ValidationFailed) as error:
         bulk.leads_assign(by=manager, selection=select(manager, leads), owner=outsider, team=None)
     assert error.value.field == "owner"
-    assert not Lead.objects.filter(owner__isnull=False).exists()
+    # Nothing changed: the accepted lead is still the manager's (accepting took it on), the others nobody's.
+    assert dict(Lead.objects.values_list("pk", "owner")) == {
+        **{lead.pk: None for lead in leads[:3]},
+        leads[3].pk: manager.pk,
+    }
 
 
 def test_follow_up_on_closed_leads_is_refused_per_lead(manager, leads, lost_reason):
@@ -146,7 +150,7 @@ def test_filter_selection_follows_the_inbox_filter(manager, leads, interest, ten
     capture(manager, "Lange", other)
     assert len(bulk.bulk_select(by=manager, filters={"view": "all", "interest": "kombi"}).leads) == 1
     assert len(bulk.bulk_select(by=manager, filters={"view": "all", "status": "accepted"}).leads) == 1
-    assert bulk.bulk_select(by=manager, filters={"view": "mine"}).leads == []
+    assert [lead.pk for lead in bulk.bulk_select(by=manager, filters={"view": "mine"}).leads] == [leads[3].pk]
 
 
 # --- inbox screens ---------------------------------------------------------------------------------
@@ -259,10 +263,11 @@ def test_api_bulk_status_with_mixed_results(client, manager, leads):
 )
 def test_api_bad_input_is_a_422_naming_the_field(client, manager, leads, payload, field):
     body = {"ids": [lead.pk for lead in leads], **payload}
+    assignments = LeadEvent.objects.filter(kind="assignment").count()  # the accepted lead's, taken on by accepting
     response = client.post(API, body, content_type="application/json", headers=bearer(manager))
     assert response.status_code == 422, response.content
     assert response.json()["errors"][0]["field"] == field
-    assert not LeadEvent.objects.filter(kind__in=["assignment"]).exists()
+    assert LeadEvent.objects.filter(kind="assignment").count() == assignments
     assert set(Lead.objects.values_list("status", flat=True)) == {"new", "accepted"}
 
 

@@ -271,3 +271,28 @@ def test_reason_and_interest_lists_are_admin_work(manager, sales, tenant):
         services.reason_define(by=manager, kind="lost", label="Kein Budget")
     with pytest.raises(NotFound):
         services.interest_define(by=sales, name="X", key="x")
+
+
+def test_accepting_a_lead_nobody_owns_makes_the_acceptor_its_owner(manager, tenant, interest):
+    team = TeamFactory(tenant=tenant)
+    manager.team = team
+    manager.save(update_fields=["team"])
+    lead = capture(manager, interest).lead
+    assert lead.owner is None
+    services.lead_transition(lead=lead, by=manager, to="accepted")
+    lead.refresh_from_db()
+    assert (lead.status, lead.owner, lead.team) == ("accepted", manager, team)
+    assert lead.assigned_at is not None and lead.accepted_at is not None
+    taken = lead.events.get(kind=LeadEvent.Kind.ASSIGNMENT)
+    assert taken.actor == manager and taken.after["owner"] == manager.pk and taken.before["owner"] is None
+    assert taken.reason == "took the lead on by accepting it"
+
+
+def test_accepting_an_owned_lead_keeps_its_owner(manager, tenant, interest):
+    seller = MembershipFactory(tenant=tenant, role=Role.SALES)
+    lead = capture(manager, interest).lead
+    services.lead_assign(lead=lead, by=manager, owner=seller)
+    services.lead_transition(lead=lead, by=manager, to="accepted")
+    lead.refresh_from_db()
+    assert (lead.status, lead.owner) == ("accepted", seller)
+    assert lead.events.filter(kind=LeadEvent.Kind.ASSIGNMENT).count() == 1

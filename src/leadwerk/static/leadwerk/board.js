@@ -47,7 +47,12 @@
     holder.innerHTML = html;
     var fresh = holder.querySelector("#board");
     if (!board || !fresh) { return; }
+    // The columns stay where the user had scrolled them (a move must not jump back to the first column).
+    var columns = board.querySelector(".board");
+    var left = columns ? columns.scrollLeft : 0;
     board.replaceWith(fresh);
+    var freshColumns = fresh.querySelector(".board");
+    if (freshColumns) { freshColumns.scrollLeft = left; }
     if (window.htmx) { window.htmx.process(fresh); }
     var status = fresh.querySelector("#board-status");
     if (status && status.textContent.trim()) { status.setAttribute("tabindex", "-1"); }
