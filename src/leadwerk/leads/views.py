@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from leadwerk.accounts.decorators import tenant_view
+from leadwerk.contacts.normalize import FLAG_LABELS
 from leadwerk.core.exceptions import DomainError
 from leadwerk.core.htmx import form_error as _field_error
 from leadwerk.core.htmx import partial_template
@@ -92,6 +93,9 @@ def lead_capture(request: HttpRequest) -> HttpResponse:
                 messages.info(
                     request, _("This person already had an open lead for this interest; the response was added to it.")
                 )
+            if result.lead.person.quality_flags:  # kept as typed, as the marketing database does
+                problems = "; ".join(str(FLAG_LABELS.get(f, f)) for f in result.lead.person.quality_flags)
+                messages.warning(request, _("Saved as typed; please check: %(problems)s.") % {"problems": problems})
             if Lead.objects.visible_to(request.membership).filter(pk=result.lead.pk).exists():
                 return redirect("leads:lead_detail", tenant=request.tenant.slug, pk=result.lead.pk)
             return redirect("leads:lead_inbox", tenant=request.tenant.slug)

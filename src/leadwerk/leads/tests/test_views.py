@@ -45,6 +45,19 @@ def test_manual_capture_with_error_then_success(client, tenant, manager, interes
     assert lead.person.email == "j@example.de" and lead.channel == "phone"
 
 
+def test_a_capture_with_unreadable_contact_data_keeps_it_and_says_what_to_check(client, tenant, manager, interest):
+    manager.user.language = "en"
+    manager.user.save(update_fields=["language"])
+    login(client, manager)
+    data = {"last_name": "Walk", "email": "joerg@@example", "phone": "abc", "channel": "phone", "interest": interest.pk}
+    page = client.post(url("lead_capture", tenant), data, follow=True)
+    text = page.content.decode()
+    assert "Saved as typed; please check: E-mail address is not valid; Phone number is not valid." in text
+    assert 'data-testid="person-quality"' in text
+    lead = Lead.objects.get()
+    assert (lead.person.email, lead.person.phone) == ("joerg@@example", "abc")
+
+
 def test_inbox_views(client, tenant, manager, lead):
     login(client, manager)
     page = client.get(url("lead_inbox", tenant))
