@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from leadwerk.accounts.decorators import tenant_view
+from leadwerk.accounts.models import Membership, Team
 from leadwerk.contacts.normalize import FLAG_LABELS
 from leadwerk.core.exceptions import DomainError
 from leadwerk.core.htmx import form_error as _field_error
@@ -28,7 +29,7 @@ from .forms import (
     ReasonForm,
     TransitionForm,
 )
-from .models import FollowUp, InterestCategory, Lead, LeadReason
+from .models import FollowUp, InterestCategory, Lead, LeadEvent, LeadReason
 from .questions import answers_display, questions_for
 from .roles import LEAD_ADMINS, LEAD_CAPTURERS, LEAD_READERS, LEAD_WORKERS
 from .states import Status
@@ -107,9 +108,18 @@ def _detail_context(request: HttpRequest, lead: Lead, **forms) -> dict:
     can_work = request.membership.role in LEAD_WORKERS
     events = list(lead.events.select_related("actor__user")[:200])
     labels = dict(Status.choices)
+    # Who an assignment gave the lead to (the event keeps ids): one query for the page.
+    owner_ids = {e.after.get("owner") for e in events if e.kind == LeadEvent.Kind.ASSIGNMENT} - {None}
+    owners = {
+        m.pk: m.user.full_name or m.user.email
+        for m in Membership.objects.filter(tenant_id=lead.tenant_id, pk__in=owner_ids).select_related("user")
+    }
+    teams = dict(Team.objects.filter(tenant_id=lead.tenant_id).values_list("pk", "name"))
     for e in events:
         e.before_label = labels.get(e.before.get("status"), "")
         e.after_label = labels.get(e.after.get("status"), "")
+        if e.kind == LeadEvent.Kind.ASSIGNMENT:
+            e.after_label = owners.get(e.after.get("owner")) or teams.get(e.after.get("team"), "")
     timeline = sorted(
         [("event", e.at, e) for e in events]
         + [("activity", a.at, a) for a in lead.activities.select_related("by__user")[:200]],

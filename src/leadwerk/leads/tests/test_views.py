@@ -225,3 +225,15 @@ def test_mine_and_team_views_stay_inside_each_roles_wall(client, tenant, manager
     assert shown(boss, "mine") == set()
     assert Lead.objects.visible_to(outsider, view="team").count() == 0  # another tenant: nothing
     assert Lead.objects.visible_to(outsider, view="mine").count() == 0
+
+
+def test_the_history_says_to_whom_a_lead_was_assigned(client, tenant, manager, lead):
+    from tests.factories import UserFactory
+
+    seller = MembershipFactory(tenant=tenant, role=Role.SALES, user=UserFactory(full_name="Sina Verkauf"))
+    services.lead_assign(lead=lead, by=manager, owner=seller)
+    manager.user.language = "en"
+    manager.user.save(update_fields=["language"])
+    page = login(client, manager).get(url("lead_detail", tenant, pk=lead.pk)).content.decode()
+    history = page[page.index("<h2>History</h2>") :]
+    assert ": → Sina Verkauf" in history
