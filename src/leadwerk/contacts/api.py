@@ -9,7 +9,7 @@ from leadwerk.core.exceptions import ValidationFailed, api_field_names
 from leadwerk.core.paging import keyset_paginate
 
 from . import selectors, services
-from .models import Channel, ConsentStatus, Organization, Person
+from .models import Channel, ConsentStatus, Organization, Person, Suppression
 from .schemas import (
     ConsentIn,
     ConsentOut,
@@ -227,6 +227,27 @@ def organization_delete(request: HttpRequest, organization_id: int):
     org = get_object_or_404(Organization.objects.visible_to(request.membership), pk=organization_id)
     services.organization_delete(organization=org, by=request.membership)
     return Status(204, None)
+
+
+class PersonSuppressIn(Schema):
+    reason: Suppression.Reason
+    note: str = Field("", max_length=300)
+
+
+class PersonSuppressOut(Schema):
+    suppressed_reason: str
+    entries: list[SuppressionOut]
+
+
+@router.post(
+    "/people/{person_id}/suppress",
+    response=PersonSuppressOut,
+    summary="Block a person for marketing: their e-mail address and phone numbers go on the suppression list",
+)
+def person_suppress(request: HttpRequest, person_id: int, payload: PersonSuppressIn):
+    person = get_object_or_404(_people(request), pk=person_id)
+    entries = services.person_suppress(by=request.membership, person=person, **payload.model_dump())
+    return {"suppressed_reason": person.suppressed_reason, "entries": entries}
 
 
 @router.post("/suppressions", response={201: SuppressionOut}, summary="Block an e-mail address or phone number")

@@ -131,6 +131,11 @@ class SuppressionForm(forms.Form):
     note = forms.CharField(label=_("Note"), required=False, max_length=300)
 
 
+class PersonSuppressForm(forms.Form):
+    reason = forms.ChoiceField(label=_("Reason"), choices=Suppression.Reason.choices)
+    note = forms.CharField(label=_("Note"), required=False, max_length=300)
+
+
 class PersonFilterForm(forms.Form):
     q = forms.CharField(required=False)
     consent = forms.ChoiceField(required=False, choices=[("", ""), *Channel.choices])

@@ -595,6 +595,27 @@ def suppression_add(*, by: Membership, kind: str, value: str, reason: str, note:
 
 
 @transaction.atomic
+def person_suppress(*, by: Membership, person: Person, reason: str, note: str = "") -> list[Suppression]:
+    """Block this person for marketing: their e-mail address and phone numbers go on the suppression list (so a
+    later import or form does not revive them), and the record is marked at once, also without contact data."""
+    _require(by, CONTACT_ADMINS, person)
+    if reason not in Suppression.Reason.values:
+        raise ValidationFailed(_("Choose a reason."), field="reason")
+    entries = []
+    values = (
+        [(Suppression.Kind.EMAIL, person.email)] if person.email and "email_invalid" not in person.quality_flags else []
+    )
+    values += [(Suppression.Kind.PHONE, number) for number in (person.phone, person.mobile) if number.startswith("+")]
+    for kind, value in dict.fromkeys(values):
+        entries.append(suppression_add(by=by, kind=kind, value=value, reason=reason, note=note))
+    person.refresh_from_db(fields=["suppressed_reason"])
+    if person.suppressed_reason != reason:
+        person.suppressed_reason = reason
+        person.save(update_fields=["suppressed_reason", "updated_at"])
+    return entries
+
+
+@transaction.atomic
 def attribute_delete(*, definition: AttributeDefinition, by: Membership) -> None:
     """Remove the field; stored values stay in the records' JSON but are no longer shown or exported."""
     _require(by, MEMBER_ADMINS, definition)

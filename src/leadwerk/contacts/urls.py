@@ -13,6 +13,7 @@ urlpatterns = [
     path("people/<int:pk>/edit/", views.person_edit, name="person_edit"),
     path("people/<int:pk>/delete/", views.person_delete, name="person_delete"),
     path("people/<int:pk>/consent/", views.person_consent, name="person_consent"),
+    path("people/<int:pk>/suppress/", views.person_suppress, name="person_suppress"),
     path("organizations/", views.organization_list, name="organization_list"),
     path("organizations/export/", views.organization_export, name="organization_export"),
     path("organizations/new/", views.organization_create, name="organization_create"),

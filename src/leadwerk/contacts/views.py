@@ -31,6 +31,7 @@ from .forms import (
     PersonBulkForm,
     PersonFilterForm,
     PersonForm,
+    PersonSuppressForm,
     SuppressionForm,
 )
 from .merge import merged_person_ids
@@ -186,6 +187,7 @@ def _person_context(request: HttpRequest, person: Person, consent_form: ConsentF
         "attributes": selectors.attribute_display(person.tenant_id, "person", person.attributes),
         "tags": person.tags.all(),
         "consent_form": consent_form or ConsentForm(),
+        "suppress_form": PersonSuppressForm(),
         "can_write": request.membership.role in CONTACT_WRITERS,
         "can_consent": request.membership.role in CONTACT_WRITERS | CONTACT_ADMINS,
     }
@@ -235,6 +237,28 @@ def person_consent(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("contacts:person_detail", tenant=request.tenant.slug, pk=person.pk)
     # The page again with the form as it was sent and its field errors (nothing recorded).
     return render(request, "contacts/person_detail.html", _person_context(request, person, form), status=422)
+
+
+@tenant_view(roles=CONTACT_ADMINS)
+@require_POST
+def person_suppress(request: HttpRequest, pk: int) -> HttpResponse:
+    person = get_object_or_404(Person.objects.visible_to(request.membership), pk=pk)
+    form = PersonSuppressForm(request.POST)
+    if form.is_valid():
+        try:
+            entries = services.person_suppress(by=request.membership, person=person, **form.cleaned_data)
+        except DomainError as exc:
+            form_error(form, exc)
+        else:
+            text = ngettext(
+                "Blocked for marketing; %(count)s address or number is on the suppression list.",
+                "Blocked for marketing; %(count)s addresses and numbers are on the suppression list.",
+                len(entries),
+            )
+            messages.success(request, text % {"count": len(entries)})
+            return redirect("contacts:person_detail", tenant=request.tenant.slug, pk=person.pk)
+    context = _person_context(request, person) | {"suppress_form": form}
+    return render(request, "contacts/person_detail.html", context, status=422)
 
 
 PERSON_EXPORT_COLUMNS = [

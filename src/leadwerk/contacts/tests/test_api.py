@@ -113,6 +113,21 @@ def test_suppression_through_api(client, privacy, marketing):
     assert Person.objects.get().suppressed_reason == "bounce"
 
 
+def test_blocking_a_person_through_api(client, privacy, marketing, manager):
+    person = services.person_create(
+        by=marketing, data={"last_name": "Z", "email": "z@example.de", "mobile": "0151 23456789"}
+    ).person
+    url = f"/api/v1/people/{person.pk}/suppress"
+    assert post(client, url, {"reason": "robinson"}, manager).status_code == 403  # reads people, handles no blocks
+    bad = post(client, url, {"reason": "because"}, privacy)
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "reason"
+    response = post(client, url, {"reason": "objection", "note": "Brief vom 1.12."}, privacy)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["suppressed_reason"] == "objection" and sorted(e["kind"] for e in body["entries"]) == ["email", "phone"]
+    assert Person.objects.get().suppressed_reason == "objection"
+
+
 @pytest.fixture
 def foreign(other_tenant):
     return {"person": PersonFactory(tenant=other_tenant), "organization": OrganizationFactory(tenant=other_tenant)}
@@ -126,6 +141,7 @@ def foreign(other_tenant):
         ("delete", "/api/v1/people/{person}", None),
         ("get", "/api/v1/people/{person}/consents", None),
         ("post", "/api/v1/people/{person}/consents", {"channel": "email", "status": "granted"}),
+        ("post", "/api/v1/people/{person}/suppress", {"reason": "objection"}),
         ("get", "/api/v1/organizations/{organization}", None),
         ("patch", "/api/v1/organizations/{organization}", {"city": "X"}),
         ("delete", "/api/v1/organizations/{organization}", None),

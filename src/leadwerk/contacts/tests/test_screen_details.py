@@ -188,3 +188,44 @@ def test_the_list_filters_by_consent_status_on_a_channel_or_on_any(client, marke
     assert names(consent="email", consent_status="withdrawn") == []
     page = client.get(_url(marketing, "contacts:person_list")).content.decode()
     assert '<option value="withdrawn" >Consent: withdrawn</option>' in page or ">Consent: withdrawn</option>" in page
+
+
+def test_blocking_a_person_lists_their_contacts_and_keeps_them_blocked(client, marketing):
+    from leadwerk.contacts.models import Suppression
+
+    data = {"last_name": "Berg", "email": "anna@example.de", "phone": "030 1234567", "mobile": "kaputt"}
+    person = services.person_create(by=marketing, data=data).person
+    login(client, _english(marketing))
+    page = client.get(_url(marketing, "contacts:person_detail", person.pk)).content.decode()
+    assert 'data-testid="suppress"' in page
+    response = client.post(_url(marketing, "contacts:person_suppress", person.pk), {"reason": "objection"}, follow=True)
+    assert "Blocked for marketing; 2 addresses and numbers are on the suppression list." in response.content.decode()
+    person.refresh_from_db()
+    assert person.suppressed_reason == "objection"
+    assert sorted(Suppression.objects.values_list("kind", flat=True)) == ["email", "phone"]  # not the unreadable one
+    # The same address typed again finds the blocked person; a new record with the blocked number is blocked at once.
+    again = services.person_create(by=marketing, data={"last_name": "Neu", "email": "ANNA@example.de "}).person
+    assert again.pk == person.pk and again.suppressed_reason == "objection"
+    other = services.person_create(by=marketing, data={"last_name": "Zweit", "phone": "+49 30 1234567"}).person
+    assert other.suppressed_reason == "objection"
+
+
+def test_blocking_needs_a_reason_and_the_role(client, marketing, manager, outsider):
+    person = services.person_create(by=marketing, data={"last_name": "Berg", "email": "anna@example.de"}).person
+    login(client, _english(marketing))
+    response = client.post(_url(marketing, "contacts:person_suppress", person.pk), {"reason": ""})
+    assert response.status_code == 422 and "This field is required." in response.content.decode()
+    assert 'data-testid="suppress" open' in response.content.decode()
+    person.refresh_from_db()
+    assert person.suppressed_reason == ""
+    # A manager reads the marketing database but does not handle suppressions; another tenant does not see it.
+    assert (
+        login(client, manager)
+        .post(_url(manager, "contacts:person_suppress", person.pk), {"reason": "objection"})
+        .status_code
+        == 404
+    )
+    url = reverse("contacts:person_suppress", args=[outsider.tenant.slug, person.pk])
+    assert login(client, outsider).post(url, {"reason": "objection"}).status_code == 404
+    person.refresh_from_db()
+    assert person.suppressed_reason == ""
