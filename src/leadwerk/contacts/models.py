@@ -212,18 +212,31 @@ class Person(TenantModel, Address):
         _("year of birth"), null=True, blank=True, validators=[MinValueValidator(1900), validate_past_year]
     )
     external_id = models.CharField(_("external id"), max_length=64, blank=True)
-    attributes = models.JSONField(default=dict, blank=True)
-    quality_flags = models.JSONField(default=list, blank=True)
+    attributes = models.JSONField(_("own fields"), default=dict, blank=True)
+    quality_flags = models.JSONField(_("data-quality notes"), default=list, blank=True)
     # Current marketing consent per channel, kept in step with the Consent history by the services,
     # so that segments over a million people filter on columns instead of a latest-row subquery.
-    consent_email = models.CharField(max_length=10, choices=ConsentStatus.choices, default=ConsentStatus.UNKNOWN)
-    consent_phone = models.CharField(max_length=10, choices=ConsentStatus.choices, default=ConsentStatus.UNKNOWN)
-    consent_post = models.CharField(max_length=10, choices=ConsentStatus.choices, default=ConsentStatus.UNKNOWN)
-    consent_sms = models.CharField(max_length=10, choices=ConsentStatus.choices, default=ConsentStatus.UNKNOWN)
+    consent_email = models.CharField(
+        _("consent e-mail"), max_length=10, choices=ConsentStatus.choices, default=ConsentStatus.UNKNOWN
+    )
+    consent_phone = models.CharField(
+        _("consent phone"), max_length=10, choices=ConsentStatus.choices, default=ConsentStatus.UNKNOWN
+    )
+    consent_post = models.CharField(
+        _("consent post"), max_length=10, choices=ConsentStatus.choices, default=ConsentStatus.UNKNOWN
+    )
+    consent_sms = models.CharField(
+        _("consent SMS"), max_length=10, choices=ConsentStatus.choices, default=ConsentStatus.UNKNOWN
+    )
     suppressed_reason = models.CharField(_("suppressed"), max_length=16, blank=True)
     # A probable duplicate found by the matcher, waiting for a person to decide.
     duplicate_of = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="possible_duplicates"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="possible_duplicates",
+        verbose_name=_("possible duplicate of"),
     )
     tags = models.ManyToManyField(Tag, through="PersonTag", blank=True, related_name="people")
 

@@ -107,6 +107,10 @@ def _audit_display(field, value, attribute_labels: dict[str, str]) -> str:
         return text  # the template's audit_value shows a dash
     if field.choices:
         return str({str(key): label for key, label in field.flatchoices}.get(text, text))
+    if field.name == "language":
+        from leadwerk.core.templatetags.leadwerk import language_name
+
+        return language_name(text)
     if isinstance(field, models.BooleanField):
         return str({"True": _("yes"), "False": _("no")}.get(text, text))
     if field.name in ("quality_flags", "attributes"):

@@ -359,7 +359,8 @@ def person_upsert(
         kept = {
             key: (getattr(person, key), value)
             for key, value in clean.items()
-            if key not in fill and value not in ("", None) and getattr(person, key) != value
+            # an unticked box (False) is no input that differs
+            if key not in fill and value not in ("", None) and value is not False and getattr(person, key) != value
         }
         _person_change(person=person, by=by, data=fill, attributes={**person.attributes, **attrs}, tags=tags)
         return PersonResult(person=person, created=False, match=match, kept=kept)

@@ -114,6 +114,8 @@ def _kept_message(kept: dict) -> str:
     parts = []
     for name, (have, given) in kept.items():
         label = capfirst(Person._meta.get_field(name).verbose_name)
+        if isinstance(given, bool):
+            have, given = (_("yes") if v else _("no") for v in (have, given))
         parts.append(_("%(field)s: kept “%(kept)s”, not “%(given)s”") % {"field": label, "kept": have, "given": given})
     return _("The record already had other values; edit it to change them. %(fields)s.") % {"fields": "; ".join(parts)}
 

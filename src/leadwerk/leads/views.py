@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -120,6 +123,9 @@ def _detail_context(request: HttpRequest, lead: Lead, **forms) -> dict:
         e.after_label = labels.get(e.after.get("status"), "")
         if e.kind == LeadEvent.Kind.ASSIGNMENT:
             e.after_label = owners.get(e.after.get("owner")) or teams.get(e.after.get("team"), "")
+        elif e.kind == LeadEvent.Kind.SLA and e.after.get("speed_to_lead_s") is not None:  # the first contact
+            since = timesince(e.at - dt.timedelta(seconds=e.after["speed_to_lead_s"]), e.at)
+            e.after_label = _("first contact, %(duration)s after capture") % {"duration": since}
     timeline = sorted(
         [("event", e.at, e) for e in events]
         + [("activity", a.at, a) for a in lead.activities.select_related("by__user")[:200]],

@@ -80,7 +80,7 @@ def test_the_timeline_names_fields_and_values_as_the_forms_do(client, marketing)
     assert "Position: Tester → Chef" in timeline
     assert "E-Mail-Adresse ist ungültig" in timeline
     assert "quality_flags" not in timeline and "email_invalid" not in timeline
-    assert "update" not in timeline and "Änderung" in timeline
+    assert "update" not in timeline and ": geändert" in timeline
 
 
 def test_bulk_actions_return_to_the_filtered_list(client, marketing):
@@ -229,3 +229,38 @@ def test_blocking_needs_a_reason_and_the_role(client, marketing, manager, outsid
     assert login(client, outsider).post(url, {"reason": "objection"}).status_code == 404
     person.refresh_from_db()
     assert person.suppressed_reason == ""
+
+
+def test_the_person_page_names_the_language_and_links_only_readable_contacts(client, marketing):
+    data = {
+        "last_name": "Berg",
+        "email": "berg(at)example",
+        "phone": "030 1234567",
+        "mobile": "kaputt",
+        "language": "tr",
+    }
+    person = services.person_create(by=marketing, data=data).person
+    page = login(client, _english(marketing)).get(_url(marketing, "contacts:person_detail", person.pk)).content.decode()
+    assert "<dd>Turkish</dd>" in page
+    assert 'href="mailto:berg(at)example"' not in page and "berg(at)example" in page
+    assert 'href="tel:+49301234567"' in page and 'href="tel:kaputt"' not in page
+    services.person_update(person=person, by=marketing, data={"language": "de"})
+    page = login(client, _german(marketing)).get(_url(marketing, "contacts:person_detail", person.pk)).content.decode()
+    timeline = page[page.index("<h2>Chronik</h2>") :]
+    assert "Sprache: Türkisch → Deutsch" in timeline
+    assert "Einwilligung SMS" in timeline and "consent_sms" not in timeline  # the create entry's fields, by label
+
+
+def test_an_unticked_box_is_no_value_that_was_not_taken_over(client, marketing):
+    org = Organization.objects.create(tenant=marketing.tenant, name="Acme GmbH", name_key="acme gmbh")
+    data = {"last_name": "Berg", "email": "anna@example.de", "organization": org, "use_organization_address": True}
+    services.person_create(by=marketing, data=data)
+    login(client, _english(marketing))
+    response = client.post(
+        _url(marketing, "contacts:person_create"),
+        {"last_name": "Berg", "email": "anna@example.de", "country": "DE"},
+        follow=True,
+    )
+    texts = [str(m) for m in response.context["messages"]]
+    assert "This person already existed; the record was completed with your input." in texts
+    assert not any("already had other values" in text for text in texts)

@@ -55,3 +55,23 @@ def flag_labels(flags) -> str:
     from leadwerk.contacts.normalize import FLAG_LABELS
 
     return "; ".join(str(FLAG_LABELS.get(flag, flag)) for flag in flags or ())
+
+
+@register.filter
+def language_name(code: str) -> str:
+    """"de" → "Deutsch" / "German", in the page's language; an unknown code stays as it is."""
+    from django.utils.translation import get_language_info
+
+    try:
+        return get_language_info(code)["name_translated"] if code else ""
+    except KeyError:
+        return code
+
+
+@register.filter
+def audit_action(entry) -> str:
+    """An audit entry's action as a past participle for timelines ("created", "changed"), in the page's language."""
+    from django.utils.translation import gettext
+
+    labels = {0: gettext("created"), 1: gettext("changed"), 2: gettext("deleted"), 3: gettext("viewed")}
+    return labels.get(entry.action, entry.get_action_display())

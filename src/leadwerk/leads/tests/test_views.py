@@ -237,3 +237,15 @@ def test_the_history_says_to_whom_a_lead_was_assigned(client, tenant, manager, l
     page = login(client, manager).get(url("lead_detail", tenant, pk=lead.pk)).content.decode()
     history = page[page.index("<h2>History</h2>") :]
     assert ": → Sina Verkauf" in history
+
+
+def test_the_history_says_when_the_first_contact_came(client, tenant, manager, lead):
+    from leadwerk.leads.models import LeadEvent
+
+    services.activity_log(lead=lead, by=manager, kind="call", outcome="reached")
+    event = lead.events.get(kind=LeadEvent.Kind.SLA)
+    assert event.after["speed_to_lead_s"] >= 0
+    manager.user.language = "en"
+    manager.user.save(update_fields=["language"])
+    page = login(client, manager).get(url("lead_detail", tenant, pk=lead.pk)).content.decode()
+    assert "first contact, 0\xa0minutes after capture" in page
