@@ -59,7 +59,7 @@ def flag_labels(flags) -> str:
 
 @register.filter
 def language_name(code: str) -> str:
-    """"de" → "Deutsch" / "German", in the page's language; an unknown code stays as it is."""
+    """ "de" → "Deutsch" / "German", in the page's language; an unknown code stays as it is."""
     from django.utils.translation import get_language_info
 
     try:
