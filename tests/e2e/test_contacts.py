@@ -47,11 +47,12 @@ def test_marketing_creates_finds_and_records_consent(live_server, page_at, lena,
     expect(page.get_by_role("link", name="jonas.wagner@example.de")).to_be_visible()
     expect(page.get_by_role("link", name="+49301234567")).to_be_visible()
 
-    page.locator("details.inline-form summary").click()
+    consent = page.locator("details.inline-form", has_text="Record consent")
+    consent.locator("summary").click()
     page.select_option("select[name=channel]", "email")
     page.select_option("select[name=status]", "granted")
     page.fill("input[name=proof_form]", "Messe 2026")
-    page.locator("details.inline-form").get_by_role("button", name="Save").click()
+    consent.get_by_role("button", name="Save").click()
     expect(page.locator(".flash-success")).to_contain_text("Consent recorded")
     page.screenshot(path=str(screenshot_dir / f"person-detail-{name}.png"), full_page=True)
 
