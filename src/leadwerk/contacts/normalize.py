@@ -36,6 +36,7 @@ __all__ = [
     "Normalized",
     "clean_text",
     "contact_hash",
+    "flag_text",
     "normalize_country",
     "normalize_email",
     "normalize_name",
@@ -71,6 +72,12 @@ FLAG_LABELS: dict[str, str] = {
     FLAG_WEBSITE_INVALID: _("Website address is not valid"),
     FLAG_VAT_INVALID: _("VAT ID is not valid"),
 }
+
+
+def flag_text(flags) -> str:
+    """Data-quality flags as one text for people ("E-mail address is not valid; Phone number is not valid")."""
+    return "; ".join(str(FLAG_LABELS.get(flag, flag)) for flag in flags or ())
+
 
 # Shared results: a frozen dataclass costs a little to build, and empty cells are common in imports.
 _EMPTY = Normalized("", True, None)

@@ -12,9 +12,10 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from leadwerk.accounts.models import Membership
+from leadwerk.core.languages import language_name
 
 from .models import AttributeDefinition, Channel, ConsentStatus, Organization, Person
-from .normalize import FLAG_LABELS
+from .normalize import flag_text
 
 
 def person_filter(*, membership: Membership, filters: dict[str, Any]) -> QuerySet[Person]:
@@ -108,8 +109,6 @@ def _audit_display(field, value, attribute_labels: dict[str, str]) -> str:
     if field.choices:
         return str({str(key): label for key, label in field.flatchoices}.get(text, text))
     if field.name == "language":
-        from leadwerk.core.templatetags.leadwerk import language_name
-
         return language_name(text)
     if isinstance(field, models.BooleanField):
         return str({"True": _("yes"), "False": _("no")}.get(text, text))
@@ -119,7 +118,7 @@ def _audit_display(field, value, attribute_labels: dict[str, str]) -> str:
         except ValueError:
             return text
         if isinstance(data, list):
-            return "; ".join(str(FLAG_LABELS.get(flag, flag)) for flag in data)
+            return flag_text(data)
         if isinstance(data, dict):
             return "; ".join(
                 f"{attribute_labels.get(key, key)}: {', '.join(map(str, v)) if isinstance(v, list) else v}"

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from leadwerk.accounts.decorators import tenant_view
 from leadwerk.accounts.models import Membership, Team
-from leadwerk.contacts.normalize import FLAG_LABELS
+from leadwerk.contacts.normalize import flag_text
 from leadwerk.core.exceptions import DomainError
 from leadwerk.core.htmx import form_error as _field_error
 from leadwerk.core.htmx import partial_template
@@ -98,7 +98,7 @@ def lead_capture(request: HttpRequest) -> HttpResponse:
                     request, _("This person already had an open lead for this interest; the response was added to it.")
                 )
             if result.lead.person.quality_flags:  # kept as typed, as the marketing database does
-                problems = "; ".join(str(FLAG_LABELS.get(f, f)) for f in result.lead.person.quality_flags)
+                problems = flag_text(result.lead.person.quality_flags)
                 messages.warning(request, _("Saved as typed; please check: %(problems)s.") % {"problems": problems})
             if Lead.objects.visible_to(request.membership).filter(pk=result.lead.pk).exists():
                 return redirect("leads:lead_detail", tenant=request.tenant.slug, pk=result.lead.pk)
@@ -117,7 +117,8 @@ def _detail_context(request: HttpRequest, lead: Lead, **forms) -> dict:
         m.pk: m.user.full_name or m.user.email
         for m in Membership.objects.filter(tenant_id=lead.tenant_id, pk__in=owner_ids).select_related("user")
     }
-    teams = dict(Team.objects.filter(tenant_id=lead.tenant_id).values_list("pk", "name"))
+    team_ids = {e.after.get("team") for e in events if e.kind == LeadEvent.Kind.ASSIGNMENT} - {None}
+    teams = dict(Team.objects.filter(tenant_id=lead.tenant_id, pk__in=team_ids).values_list("pk", "name"))
     for e in events:
         e.before_label = labels.get(e.before.get("status"), "")
         e.after_label = labels.get(e.after.get("status"), "")

@@ -52,20 +52,16 @@ def audit_value(value) -> str:
 @register.filter
 def flag_labels(flags) -> str:
     """A record's data-quality flags as the texts the detail page shows them with."""
-    from leadwerk.contacts.normalize import FLAG_LABELS
+    from leadwerk.contacts.normalize import flag_text
 
-    return "; ".join(str(FLAG_LABELS.get(flag, flag)) for flag in flags or ())
+    return flag_text(flags)
 
 
 @register.filter
 def language_name(code: str) -> str:
-    """ "de" → "Deutsch" / "German", in the page's language; an unknown code stays as it is."""
-    from django.utils.translation import get_language_info
+    from leadwerk.core.languages import language_name as name
 
-    try:
-        return get_language_info(code)["name_translated"] if code else ""
-    except KeyError:
-        return code
+    return name(code)
 
 
 @register.filter
